@@ -1,0 +1,16 @@
+/** Lambda entry for the HTTP API: config read once per container, adapters built once. */
+import { CoreConfigSchema, readConfig } from '../../shared/config.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { buildAdapters } from '../../shared/wiring.ts';
+import { createApiHandler } from './app.ts';
+
+const config = readConfig(CoreConfigSchema, process.env);
+const adapters = buildAdapters(config);
+
+export const handler = createApiHandler({
+  service: adapters.service,
+  tenantForApiKey: adapters.tenantForApiKey,
+  healthChecks: adapters.healthChecks,
+  logger: createLogger(config.CAPSTAN_LOG_LEVEL, { fn: 'api' }),
+  maxBodyBytes: config.CAPSTAN_MAX_BODY_BYTES,
+});

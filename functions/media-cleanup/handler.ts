@@ -1,0 +1,13 @@
+/** Lambda entry for the media-cleanup queue. */
+import { s3Client } from '../../shared/aws/clients.ts';
+import { CoreConfigSchema, readConfig } from '../../shared/config.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { createMediaCleanupHandler } from './app.ts';
+
+const config = readConfig(CoreConfigSchema, process.env);
+
+export const handler = createMediaCleanupHandler({
+  s3: s3Client(config),
+  bucket: config.CAPSTAN_BUCKET,
+  logger: createLogger(config.CAPSTAN_LOG_LEVEL, { fn: 'media-cleanup' }),
+});

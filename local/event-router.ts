@@ -1,0 +1,47 @@
+/**
+ * The local stand-in for EventBridge: matches each integration event against
+ * `shared/topology` (the table CDK turns into rules) and sends the EventBridge envelope to
+ * the target queue on local-aws-sqs, exactly as an SQS rule target would receive it.
+ */
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { IntegrationBus } from '../shared/integration/bus.ts';
+import { envelope } from '../shared/integration/envelope.ts';
+import type { IntegrationEvent } from '../shared/integration/integration-event.ts';
+import type { Logger } from '../shared/logger.ts';
+import { routesFor, ROUTES, type Route } from '../shared/topology.ts';
+import type { QueueUrls } from './bootstrap.ts';
+
+export class LocalEventRouter implements IntegrationBus {
+  readonly stats = { published: 0, routed: 0, unrouted: 0 };
+  private readonly listeners = new Set<(event: IntegrationEvent) => void>();
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queues: QueueUrls,
+    private readonly logger: Logger,
+    private readonly routes: readonly Route[] = ROUTES,
+  ) {}
+
+  /** In-process subscribers (tests, dev tooling) see every published event. */
+  subscribe(listener: (event: IntegrationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async publish(events: readonly IntegrationEvent[]): Promise<void> {
+    for (const event of events) {
+      const matched = routesFor(event.type, event.source_type, this.routes);
+      const body = JSON.stringify(envelope(event, { id: randomUUID() }));
+      // Any failure throws to the publisher, which retries the stream record: nothing is dropped.
+      for (const route of matched) {
+        await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queues[route.queue].url, MessageBody: body }));
+      }
+      this.stats.published++;
+      if (matched.length === 0) this.stats.unrouted++;
+      else this.stats.routed++;
+      for (const listener of this.listeners) listener(event);
+      this.logger.debug('integration event routed', { type: event.type, recordingId: event.recording_id, routes: matched.map((r) => r.name) });
+    }
+  }
+}

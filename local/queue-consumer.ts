@@ -1,0 +1,75 @@
+/**
+ * Polls a local-aws-sqs queue and invokes an SQS-triggered handler with Lambda's event
+ * shape, deleting only the messages the handler did not report as failed. Failed messages
+ * reappear after the visibility timeout and move to the DLQ after `maxReceiveCount`.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Logger } from '../shared/logger.ts';
+
+export function startQueueConsumer(options: {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+  logger: Logger;
+  waitSeconds?: number;
+}) {
+  let stopped = false;
+  const stats = { received: 0, succeeded: 0, failed: 0 };
+  const abort = new AbortController();
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const page = await options.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: options.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: options.waitSeconds ?? 1, AttributeNames: ['All'] }),
+          { abortSignal: abort.signal },
+        );
+        const messages = page.Messages ?? [];
+        if (messages.length === 0) continue;
+        stats.received += messages.length;
+        const records: SQSRecord[] = messages.map((m) => ({
+          messageId: m.MessageId ?? '',
+          receiptHandle: m.ReceiptHandle ?? '',
+          body: m.Body ?? '',
+          attributes: (m.Attributes ?? {}) as unknown as SQSRecord['attributes'],
+          messageAttributes: {},
+          md5OfBody: m.MD5OfBody ?? '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: options.queueArn,
+          awsRegion: 'us-east-1',
+        }));
+        let failedIds: Set<string>;
+        try {
+          const response = await options.handler({ Records: records });
+          failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+        } catch (error) {
+          options.logger.error('queue handler threw', { queue: options.queueArn, error });
+          failedIds = new Set(records.map((r) => r.messageId));
+        }
+        const done = messages.filter((m) => !failedIds.has(m.MessageId ?? ''));
+        stats.succeeded += done.length;
+        stats.failed += failedIds.size;
+        if (done.length > 0) {
+          await options.sqs.send(
+            new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }),
+          );
+        }
+      } catch (error) {
+        if (stopped) break;
+        options.logger.warn('queue poll failed', { queue: options.queueArn, error });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  })();
+
+  return {
+    stats,
+    async stop(): Promise<void> {
+      stopped = true;
+      abort.abort();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The whole system on one machine: DynamoDB Local, s3rver and local-aws-sqs as child
+ * processes; the API handler behind a local HTTP server; the publisher fed from the real
+ * DynamoDB stream; queue consumers fed from the real queues. Same handlers, same adapters
+ * as the cloud; only the wiring differs.
+ */
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { createApiHandler } from '../functions/api/app.ts';
+import { createMediaCleanupHandler } from '../functions/media-cleanup/app.ts';
+import { createPublishHandler } from '../functions/publish/app.ts';
+import { sqsClient } from '../shared/aws/clients.ts';
+import { systemClock } from '../shared/clock.ts';
+import type { LocalConfig } from '../shared/config.ts';
+import type { Logger } from '../shared/logger.ts';
+import { buildAdapters } from '../shared/wiring.ts';
+import { bootstrap } from './bootstrap.ts';
+import { seedDevKeys, type SeededKey } from './dev-keys.ts';
+import { LocalEventRouter } from './event-router.ts';
+import { invokeLocally } from './lambda-context.ts';
+import { serveHttpApi } from './http-adapter.ts';
+import { startQueueConsumer } from './queue-consumer.ts';
+import { startDynamoDbLocal } from './servers/dynamodb-local.ts';
+import { startS3rver, startSqs } from './servers/s3-sqs.ts';
+import { startStreamPoller } from './stream-poller.ts';
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly keys: readonly SeededKey[];
+  readonly endpoints: { dynamodb: string; s3: string; sqs: string };
+  readonly router: LocalEventRouter;
+  readonly config: LocalConfig;
+  stop(): Promise<void>;
+}
+
+export async function startLocalRuntime(base: LocalConfig, logger: Logger): Promise<LocalRuntime> {
+  const dataDir = resolve(base.CAPSTAN_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const started = performance.now();
+  const [dynamodb, s3, sqs] = await Promise.all([
+    startDynamoDbLocal({ port: base.CAPSTAN_DYNAMODB_PORT, dataDir: join(dataDir, 'dynamodb') }),
+    startS3rver({ port: base.CAPSTAN_S3_PORT, dataDir: join(dataDir, 's3') }),
+    startSqs({ port: base.CAPSTAN_SQS_PORT }),
+  ]);
+  const servers = [dynamodb, s3, sqs];
+  try {
+    const config: LocalConfig = Object.freeze({
+      ...base,
+      CAPSTAN_DYNAMODB_ENDPOINT: dynamodb.endpoint,
+      CAPSTAN_S3_ENDPOINT: s3.endpoint,
+      CAPSTAN_SQS_ENDPOINT: sqs.endpoint,
+    });
+    const adapters = buildAdapters(config);
+    const sqsApi = sqsClient(config);
+    const queues = await bootstrap({ dynamo: adapters.dynamo, s3: adapters.s3, sqs: sqsApi, config });
+    const keys = await seedDevKeys(adapters.apiKeys, systemClock, { devKey: config.CAPSTAN_DEV_API_KEY, devKeys: config.CAPSTAN_DEV_API_KEYS, dataDir });
+
+    const router = new LocalEventRouter(sqsApi, queues!, logger.child({ component: 'event-router' }));
+    const poller = startStreamPoller({
+      dynamo: adapters.dynamo,
+      streams: new DynamoDBStreamsClient({ region: config.AWS_REGION, endpoint: dynamodb.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      tableName: config.CAPSTAN_EVENTS_TABLE,
+      handler: invokeLocally('publish', createPublishHandler({ projection: adapters.projection, bus: router, logger: logger.child({ fn: 'publish' }) })),
+      stateDir: join(dataDir, 'runtime'),
+      logger: logger.child({ component: 'stream-poller' }),
+      pollMs: config.CAPSTAN_STREAM_POLL_MS,
+    });
+    const cleanupArn = (await sqsApi.send(new GetQueueAttributesCommand({ QueueUrl: queues!.mediaCleanup.url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+    const consumers = [
+      startQueueConsumer({
+        sqs: sqsApi,
+        queueUrl: queues!.mediaCleanup.url,
+        queueArn: cleanupArn,
+        handler: invokeLocally('media-cleanup', createMediaCleanupHandler({ s3: adapters.s3, bucket: config.CAPSTAN_BUCKET, logger: logger.child({ fn: 'media-cleanup' }) })),
+        logger: logger.child({ component: 'queue-consumer' }),
+      }),
+    ];
+
+    const api = createApiHandler({
+      service: adapters.service,
+      tenantForApiKey: adapters.tenantForApiKey,
+      healthChecks: adapters.healthChecks,
+      logger: logger.child({ fn: 'api' }),
+      maxBodyBytes: config.CAPSTAN_MAX_BODY_BYTES,
+    });
+    const server = serveHttpApi((event, context) => api(event, context));
+    server.listen(config.CAPSTAN_HTTP_PORT, config.CAPSTAN_HTTP_HOST);
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.CAPSTAN_HTTP_HOST}:${port}`;
+    logger.info('capstan local runtime ready', {
+      url,
+      dataDir,
+      startupMs: Math.round(performance.now() - started),
+      dynamodb: dynamodb.endpoint,
+      s3: s3.endpoint,
+      sqs: sqs.endpoint,
+    });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      keys,
+      endpoints: { dynamodb: dynamodb.endpoint, s3: s3.endpoint, sqs: sqs.endpoint },
+      router,
+      config,
+      stop: () =>
+        (stopping ??= (async () => {
+          server.closeIdleConnections();
+          await new Promise<void>((r) => server.close(() => r()));
+          await poller.stop();
+          await Promise.all(consumers.map((c) => c.stop()));
+          await Promise.all(servers.map((s) => s.stop()));
+          logger.info('capstan local runtime stopped');
+        })()),
+    };
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw error;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Configuration: read and validated once at startup, frozen, then passed down.
+ * Adapters never read `process.env`.
+ */
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? '').split(',').map((part) => part.trim()).filter(Boolean));
+
+export const AwsConfigSchema = z.object({
+  AWS_REGION: z.string().default('us-east-1'),
+  /** Set for local servers (DynamoDB Local, s3rver, local-aws-sqs); unset in the cloud. */
+  CAPSTAN_DYNAMODB_ENDPOINT: z.string().url().optional(),
+  CAPSTAN_S3_ENDPOINT: z.string().url().optional(),
+  CAPSTAN_SQS_ENDPOINT: z.string().url().optional(),
+});
+
+export const CoreConfigSchema = AwsConfigSchema.extend({
+  CAPSTAN_EVENTS_TABLE: z.string().min(1).default('capstan-events'),
+  CAPSTAN_RECORDINGS_TABLE: z.string().min(1).default('capstan-recordings'),
+  CAPSTAN_API_KEYS_TABLE: z.string().min(1).default('capstan-api-keys'),
+  CAPSTAN_IDEMPOTENCY_TABLE: z.string().min(1).default('capstan-idempotency'),
+  CAPSTAN_BUCKET: z.string().min(1).default('capstan-media'),
+  CAPSTAN_EVENT_BUS_NAME: z.string().min(1).default('capstan'),
+  /** Largest accepted request body, bytes. */
+  CAPSTAN_MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  CAPSTAN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  CAPSTAN_PUBLIC_URL: z.string().url().optional(),
+});
+
+export type CoreConfig = Readonly<z.infer<typeof CoreConfigSchema>>;
+
+export const LocalConfigSchema = CoreConfigSchema.extend({
+  CAPSTAN_DATA_DIR: z.string().min(1).default('.data'),
+  CAPSTAN_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  CAPSTAN_HTTP_HOST: z.string().default('127.0.0.1'),
+  CAPSTAN_DEV_API_KEY: z.string().min(16).optional(),
+  /** `tenant:key,tenant:key` */
+  CAPSTAN_DEV_API_KEYS: csv,
+  /** Ports of the embedded servers; 0 picks a free one. */
+  CAPSTAN_DYNAMODB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  CAPSTAN_S3_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  CAPSTAN_SQS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** How often the local stream poller asks DynamoDB Streams for new records, ms. */
+  CAPSTAN_STREAM_POLL_MS: z.coerce.number().int().positive().default(50),
+});
+
+export type LocalConfig = Readonly<z.infer<typeof LocalConfigSchema>>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: readonly { path: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function readConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): Readonly<z.infer<S>> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      path: issue.path.join('.'),
+      message: issue.message,
+    }));
+    throw new ConfigError(
+      `invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return Object.freeze(parsed.data);
+}

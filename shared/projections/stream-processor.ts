@@ -1,0 +1,67 @@
+/**
+ * The publisher's core: DynamoDB stream records (as Lambda receives them) → read model and
+ * integration events. Records are handled in order; the first failure stops the batch and
+ * is reported as the batch item failure, so it and everything after it are retried
+ * (bisected by the event source mapping) while earlier records are not. A duplicate record
+ * leaves the read model as it is.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { StoredEventSchema, type StoredEvent } from '../eventstore/port.ts';
+import type { IntegrationBus } from '../integration/bus.ts';
+import { toIntegrationEvent } from '../integration/integration-event.ts';
+import type { Logger } from '../logger.ts';
+import type { RecordingProjection } from './recording-projection.ts';
+
+export interface StreamProcessorStats {
+  applied: number;
+  duplicates: number;
+  published: number;
+  ignored: number;
+}
+
+/** Parse a stream record's new image into a stored event; null for anything but an insert. */
+export function storedEventFromRecord(record: DynamoDBRecord): StoredEvent | null {
+  if (record.eventName !== 'INSERT' || record.dynamodb?.NewImage === undefined) return null;
+  return StoredEventSchema.parse(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>));
+}
+
+export function streamProcessor(deps: { projection: RecordingProjection; bus: IntegrationBus; logger: Logger }) {
+  const stats: StreamProcessorStats = { applied: 0, duplicates: 0, published: 0, ignored: 0 };
+
+  async function processRecord(record: DynamoDBRecord): Promise<void> {
+    const stored = storedEventFromRecord(record);
+    if (stored === null) {
+      stats.ignored++;
+      deps.logger.warn('stream record ignored: the event store is append-only', { eventName: record.eventName });
+      return;
+    }
+    const result = await deps.projection.apply(stored);
+    if (result.outcome === 'duplicate') stats.duplicates++;
+    else stats.applied++;
+    if (result.view === null) return;
+    // Published even for a duplicate: an earlier attempt may have projected and then failed
+    // to publish. Delivery is at-least-once; consumers deduplicate by event id and sequence.
+    const integration = toIntegrationEvent(stored, result.view);
+    if (integration !== null) {
+      await deps.bus.publish([integration]);
+      stats.published++;
+    }
+  }
+
+  return {
+    stats,
+    async processBatch(records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
+      for (const record of records) {
+        try {
+          await processRecord(record);
+        } catch (error) {
+          deps.logger.error('stream record failed', { sequenceNumber: record.dynamodb?.SequenceNumber, error });
+          return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+        }
+      }
+      return { batchItemFailures: [] };
+    },
+  };
+}

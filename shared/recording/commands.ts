@@ -1,0 +1,48 @@
+/** Commands: what a caller asks of a recording. Imperative; time comes in `metadata.now`. */
+import type { Artifact, Failure, Ingest, Layout, Metadata, Output, Source, StorageSettings } from './model.ts';
+import type { EventOf } from './events.ts';
+
+export interface CommandMetadata {
+  /** ISO 8601 instant, from the clock port: `decide` never reads the time itself. */
+  readonly now: string;
+}
+
+type Command<T extends string, D> = { readonly type: T; readonly data: D; readonly metadata: CommandMetadata };
+
+export type RequestRecording = Command<
+  'RequestRecording',
+  {
+    recording_id: string;
+    tenant_id: string;
+    source: Source;
+    recording_name: string | null;
+    metadata: Metadata;
+    storage_settings: StorageSettings;
+    webhook_url: string | null;
+    outputs: Output[];
+    layout: Layout;
+    request_hash: string;
+    idempotency_key: string | null;
+  }
+>;
+export type ClaimRecording = Command<'ClaimRecording', { recorder_id: string; ingest?: Ingest }>;
+export type StartRecording = Command<'StartRecording', Record<string, never>>;
+export type PauseRecording = Command<'PauseRecording', { reason: string | null }>;
+export type ResumeRecording = Command<'ResumeRecording', Record<string, never>>;
+export type StopRecording = Command<'StopRecording', { reason: EventOf<'RecordingStopRequested'>['data']['reason'] }>;
+export type FinishCapture = Command<'FinishCapture', { duration_seconds?: number }>;
+export type CompleteRecording = Command<'CompleteRecording', { artifacts: Artifact[]; duration_seconds: number }>;
+export type FailRecording = Command<'FailRecording', Failure>;
+export type DeleteRecording = Command<'DeleteRecording', { reason: string | null }>;
+
+export type RecordingCommand =
+  | RequestRecording
+  | ClaimRecording
+  | StartRecording
+  | PauseRecording
+  | ResumeRecording
+  | StopRecording
+  | FinishCapture
+  | CompleteRecording
+  | FailRecording
+  | DeleteRecording;

@@ -1,0 +1,190 @@
+/**
+ * The recording aggregate as a decider: `decide(command, state) → events`,
+ * `evolve(state, event) → state`, `initialState()`.
+ *
+ *   requested → (scheduled) → starting → recording ⇄ paused → stopping → processing → completed
+ *   any live state → failed;  completed | failed | requested | scheduled → deleted
+ *
+ * Pure: no clock, no ids, no I/O. An empty array means "already done" (a no-op), so retries
+ * of the same command are harmless.
+ */
+import type { RecordingCommand } from './commands.ts';
+import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError } from './errors.ts';
+import { recordingEvent, type RecordingEvent } from './events.ts';
+import type { RecordingStatus, SourceType } from './model.ts';
+
+export interface ExistingRecording {
+  readonly status: RecordingStatus;
+  readonly recording_id: string;
+  readonly tenant_id: string;
+  readonly source_type: SourceType;
+  readonly request_hash: string;
+  readonly idempotency_key: string | null;
+  readonly claimed_by: string | null;
+  readonly started_at: string | null;
+}
+
+export type RecordingState = { readonly status: 'empty' } | ExistingRecording;
+
+export const initialState = (): RecordingState => ({ status: 'empty' });
+
+const LIVE: readonly RecordingStatus[] = ['requested', 'scheduled', 'starting', 'recording', 'paused', 'stopping', 'processing'];
+
+function existing(state: RecordingState, command: RecordingCommand): ExistingRecording {
+  if (state.status === 'empty') throw new RecordingNotFoundError('(new stream)', { cause: command.type });
+  return state;
+}
+
+function refuse(command: RecordingCommand, state: ExistingRecording, hint?: string): never {
+  throw new InvalidTransitionError(verb(command.type), state.status, hint);
+}
+
+const verb = (type: RecordingCommand['type']): string =>
+  type.replace(/Recording$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
+function secondsBetween(fromIso: string | null, toIso: string): number {
+  if (fromIso === null) return 0;
+  return Math.max(0, (Date.parse(toIso) - Date.parse(fromIso)) / 1000);
+}
+
+export function decide(command: RecordingCommand, state: RecordingState): RecordingEvent[] {
+  const now = command.metadata.now;
+  switch (command.type) {
+    case 'RequestRecording': {
+      if (state.status !== 'empty') {
+        if (state.request_hash === command.data.request_hash) return [];
+        throw new IdempotencyConflictError(command.data.idempotency_key);
+      }
+      const events: RecordingEvent[] = [recordingEvent('RecordingRequested', command.data)];
+      const source = command.data.source;
+      if (source.type === 'bot' && source.join_at !== undefined && Date.parse(source.join_at) > Date.parse(now)) {
+        events.push(recordingEvent('RecordingScheduled', { join_at: source.join_at }));
+      }
+      return events;
+    }
+    case 'ClaimRecording': {
+      const s = existing(state, command);
+      if (s.status === 'starting' && s.claimed_by === command.data.recorder_id) return [];
+      if (s.status !== 'requested' && s.status !== 'scheduled') {
+        return refuse(command, s, s.claimed_by ? `already claimed by ${s.claimed_by}` : undefined);
+      }
+      return [recordingEvent('RecordingClaimed', command.data)];
+    }
+    case 'StartRecording': {
+      const s = existing(state, command);
+      if (s.status === 'recording' || s.status === 'paused') return [];
+      if (s.status !== 'requested' && s.status !== 'scheduled' && s.status !== 'starting') return refuse(command, s);
+      return [recordingEvent('RecordingStarted', { started_at: now })];
+    }
+    case 'PauseRecording': {
+      const s = existing(state, command);
+      if (s.status === 'paused') return [];
+      if (s.status !== 'recording') return refuse(command, s, 'only a recording in progress can be paused');
+      return [recordingEvent('RecordingPaused', command.data)];
+    }
+    case 'ResumeRecording': {
+      const s = existing(state, command);
+      if (s.status === 'recording') return [];
+      if (s.status !== 'paused') return refuse(command, s, 'only a paused recording can be resumed');
+      return [recordingEvent('RecordingResumed', {})];
+    }
+    case 'StopRecording': {
+      const s = existing(state, command);
+      if (s.status === 'stopping' || s.status === 'processing' || s.status === 'completed') return [];
+      if (s.status === 'requested' || s.status === 'scheduled') {
+        // Nothing was captured and no recorder holds it: end it now rather than wait forever.
+        return [
+          recordingEvent('RecordingStopRequested', command.data),
+          recordingEvent('RecordingFailed', {
+            code: 'stopped_before_start',
+            message: 'the recording was stopped before any media was captured',
+            failure_class: 'permanent',
+            blame: 'customer',
+          }),
+        ];
+      }
+      if (s.status !== 'starting' && s.status !== 'recording' && s.status !== 'paused') return refuse(command, s);
+      return [recordingEvent('RecordingStopRequested', command.data)];
+    }
+    case 'FinishCapture': {
+      const s = existing(state, command);
+      if (s.status === 'processing' || s.status === 'completed') return [];
+      if (s.status !== 'stopping' && s.status !== 'recording' && s.status !== 'paused') return refuse(command, s);
+      return [
+        recordingEvent('RecordingStopped', {
+          stopped_at: now,
+          duration_seconds: command.data.duration_seconds ?? secondsBetween(s.started_at, now),
+        }),
+      ];
+    }
+    case 'CompleteRecording': {
+      const s = existing(state, command);
+      if (s.status === 'completed') return [];
+      if (s.status !== 'processing') return refuse(command, s, 'a recording completes after its capture has stopped');
+      return [recordingEvent('RecordingCompleted', command.data)];
+    }
+    case 'FailRecording': {
+      const s = existing(state, command);
+      if (s.status === 'failed') return [];
+      if (!LIVE.includes(s.status)) return refuse(command, s);
+      return [recordingEvent('RecordingFailed', command.data)];
+    }
+    case 'DeleteRecording': {
+      const s = existing(state, command);
+      if (s.status === 'deleted') return [];
+      if (LIVE.includes(s.status) && s.status !== 'requested' && s.status !== 'scheduled') {
+        return refuse(command, s, 'stop it first');
+      }
+      return [recordingEvent('RecordingDeleted', command.data)];
+    }
+    default: {
+      const _never: never = command;
+      throw new Error(`unknown command ${JSON.stringify(_never)}`);
+    }
+  }
+}
+
+export function evolve(state: RecordingState, event: RecordingEvent): RecordingState {
+  if (event.type === 'RecordingRequested') {
+    const d = event.data;
+    return {
+      status: 'requested',
+      recording_id: d.recording_id,
+      tenant_id: d.tenant_id,
+      source_type: d.source.type,
+      request_hash: d.request_hash,
+      idempotency_key: d.idempotency_key,
+      claimed_by: null,
+      started_at: null,
+    };
+  }
+  if (state.status === 'empty') return state; // a stream always starts with RecordingRequested
+  switch (event.type) {
+    case 'RecordingScheduled':
+      return { ...state, status: 'scheduled' };
+    case 'RecordingClaimed':
+      return { ...state, status: 'starting', claimed_by: event.data.recorder_id };
+    case 'RecordingStarted':
+      return { ...state, status: 'recording', started_at: event.data.started_at };
+    case 'RecordingPaused':
+      return { ...state, status: 'paused' };
+    case 'RecordingResumed':
+      return { ...state, status: 'recording' };
+    case 'RecordingStopRequested':
+      return { ...state, status: 'stopping' };
+    case 'RecordingStopped':
+      return { ...state, status: 'processing' };
+    case 'RecordingCompleted':
+      return { ...state, status: 'completed' };
+    case 'RecordingFailed':
+      return { ...state, status: 'failed' };
+    case 'RecordingDeleted':
+      return { ...state, status: 'deleted' };
+    default: {
+      const _never: never = event;
+      throw new Error(`unknown event ${JSON.stringify(_never)}`);
+    }
+  }
+}
+
+export const recordingDecider = { decide, evolve, initialState };

@@ -1,0 +1,31 @@
+/** Errors the recording domain raises. Only the HTTP edge maps them to status codes. */
+import type { RecordingStatus } from './model.ts';
+
+export class RecordingNotFoundError extends Error {
+  constructor(readonly recordingId: string, options?: ErrorOptions) {
+    super(`recording ${recordingId} does not exist`, options);
+    this.name = 'RecordingNotFoundError';
+  }
+}
+
+export class InvalidTransitionError extends Error {
+  constructor(
+    readonly command: string,
+    readonly status: RecordingStatus,
+    readonly hint?: string,
+  ) {
+    super(`cannot ${command} a recording that is ${status}${hint ? `: ${hint}` : ''}`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+export class IdempotencyConflictError extends Error {
+  constructor(readonly idempotencyKey: string | null) {
+    super(
+      idempotencyKey
+        ? `Idempotency-Key "${idempotencyKey}" was already used with a different request body`
+        : 'a recording with this id already exists',
+    );
+    this.name = 'IdempotencyConflictError';
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The recording as the API shows it, built only by folding events. The same fold serves
+ * the read-model projection and the strongly consistent single-recording read.
+ */
+import type { StoredEvent } from '../eventstore/port.ts';
+import { recordingCodec } from './codec.ts';
+import type {
+  Artifact,
+  Failure,
+  Ingest,
+  Layout,
+  Metadata,
+  Output,
+  RecordingStatus,
+  Source,
+  StorageSettings,
+} from './model.ts';
+
+export interface RecordingView {
+  id: string;
+  tenant_id: string;
+  status: RecordingStatus;
+  source: Source;
+  recording_name: string | null;
+  metadata: Metadata;
+  storage_settings: StorageSettings;
+  webhook_url: string | null;
+  outputs: Output[];
+  layout: Layout;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  stopped_at: string | null;
+  duration_seconds: number | null;
+  scheduled_for: string | null;
+  ingest: Ingest | null;
+  tracks: unknown[];
+  artifacts: Artifact[];
+  failure: Failure | null;
+  /** Version of the last event folded in: the per-recording sequence. */
+  version: number;
+}
+
+/** Fold one stored event into the view. Returns the same view for an already-applied event. */
+export function projectRecording(view: RecordingView | null, stored: StoredEvent): RecordingView | null {
+  if (view !== null && stored.version <= view.version) return view;
+  const event = recordingCodec.decode(stored);
+  if (event.type === 'RecordingRequested') {
+    const d = event.data;
+    return {
+      id: d.recording_id,
+      tenant_id: d.tenant_id,
+      status: 'requested',
+      source: d.source,
+      recording_name: d.recording_name,
+      metadata: d.metadata,
+      storage_settings: d.storage_settings,
+      webhook_url: d.webhook_url,
+      outputs: d.outputs,
+      layout: d.layout,
+      created_at: stored.occurred_at,
+      updated_at: stored.occurred_at,
+      started_at: null,
+      stopped_at: null,
+      duration_seconds: null,
+      scheduled_for: null,
+      ingest: null,
+      tracks: [],
+      artifacts: [],
+      failure: null,
+      version: stored.version,
+    };
+  }
+  if (view === null) return null;
+  const next: RecordingView = { ...view, updated_at: stored.occurred_at, version: stored.version };
+  switch (event.type) {
+    case 'RecordingScheduled':
+      return { ...next, status: 'scheduled', scheduled_for: event.data.join_at };
+    case 'RecordingClaimed':
+      return { ...next, status: 'starting', ingest: event.data.ingest ?? null };
+    case 'RecordingStarted':
+      return { ...next, status: 'recording', started_at: event.data.started_at };
+    case 'RecordingPaused':
+      return { ...next, status: 'paused' };
+    case 'RecordingResumed':
+      return { ...next, status: 'recording' };
+    case 'RecordingStopRequested':
+      return { ...next, status: 'stopping' };
+    case 'RecordingStopped':
+      return { ...next, status: 'processing', stopped_at: event.data.stopped_at, duration_seconds: event.data.duration_seconds };
+    case 'RecordingCompleted':
+      return { ...next, status: 'completed', artifacts: event.data.artifacts, duration_seconds: event.data.duration_seconds };
+    case 'RecordingFailed':
+      return { ...next, status: 'failed', failure: event.data };
+    case 'RecordingDeleted':
+      return { ...next, status: 'deleted', artifacts: [], ingest: null };
+    default: {
+      const _never: never = event;
+      throw new Error(`unknown event ${JSON.stringify(_never)}`);
+    }
+  }
+}
+
+export function foldRecording(events: readonly StoredEvent[]): RecordingView | null {
+  return events.reduce<RecordingView | null>(projectRecording, null);
+}

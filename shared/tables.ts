@@ -1,0 +1,50 @@
+/**
+ * DynamoDB table shapes, shared by the CDK constructs and the local runtime's bootstrap,
+ * so the tables the tests run against are the tables the cloud gets.
+ */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface TableShape {
+  /** Logical name; the physical name comes from config (`CAPSTAN_*_TABLE`). */
+  readonly logicalName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** NEW_IMAGE stream feeds the publisher (projections + integration events). */
+  readonly stream?: 'NEW_IMAGE';
+  readonly timeToLiveAttribute?: string;
+}
+
+/** Append-only event store: one item per event, `(stream_id, version)`. */
+export const EVENTS_TABLE: TableShape = {
+  logicalName: 'events',
+  partitionKey: { name: 'stream_id', type: 'S' },
+  sortKey: { name: 'version', type: 'N' },
+  stream: 'NEW_IMAGE',
+};
+
+/** Read model: one item per recording, partitioned by tenant for isolation and listing. */
+export const RECORDINGS_TABLE: TableShape = {
+  logicalName: 'recordings',
+  partitionKey: { name: 'tenant_id', type: 'S' },
+  sortKey: { name: 'recording_id', type: 'S' },
+};
+
+/** API keys, stored as SHA-256 hashes of the bearer token. */
+export const API_KEYS_TABLE: TableShape = {
+  logicalName: 'api_keys',
+  partitionKey: { name: 'key_hash', type: 'S' },
+};
+
+
+
+/** Idempotency keys of create requests: `tenant#key` → request hash and recording id, 24 h. */
+export const IDEMPOTENCY_TABLE: TableShape = {
+  logicalName: 'idempotency',
+  partitionKey: { name: 'idempotency_key', type: 'S' },
+  timeToLiveAttribute: 'expires_at',
+};
+
+export const TABLES = [EVENTS_TABLE, RECORDINGS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE] as const;

@@ -1,0 +1,55 @@
+/**
+ * Which integration event goes to which consumer, as data.
+ *
+ * Two engines read this table: the CDK app turns each route into an EventBridge rule with
+ * an SQS or Lambda target, and the local runtime dispatches its in-process bus from it.
+ */
+import type { IntegrationEventType } from './integration/event-types.ts';
+
+/** Work queues. Every queue has a dead-letter queue after `maxReceiveCount` receives. */
+export const QUEUES = {
+  recorderJobs: { name: 'recorder-jobs', visibilityTimeoutSeconds: 60, maxReceiveCount: 5 },
+  mediaCleanup: { name: 'media-cleanup', visibilityTimeoutSeconds: 120, maxReceiveCount: 5 },
+} as const;
+
+export type QueueKey = keyof typeof QUEUES;
+
+export interface Route {
+  /** Stable name: becomes the rule id in CDK and the subscriber name locally. */
+  readonly name: string;
+  readonly description: string;
+  readonly eventTypes: readonly IntegrationEventType[];
+  /** Optional match on `detail.source_type` (the recording's source). */
+  readonly sourceTypes?: readonly ('rtp' | 'bot' | 'stream')[];
+  readonly queue: QueueKey;
+}
+
+export const ROUTES: readonly Route[] = [
+  {
+    name: 'recorder-claims-ingest',
+    description: 'rtp and stream recordings wait for a recorder task to claim them',
+    eventTypes: ['recording.requested'],
+    sourceTypes: ['rtp', 'stream'],
+    queue: 'recorderJobs',
+  },
+  {
+    name: 'media-cleanup-on-delete',
+    description: 'a deleted recording has its media removed from the bucket; metadata stays',
+    eventTypes: ['recording.deleted'],
+    queue: 'mediaCleanup',
+  },
+];
+
+/** Routes whose pattern matches an event: the one matching rule, shared by both engines. */
+export function routesFor(
+  type: IntegrationEventType,
+  sourceType: string | undefined,
+  routes: readonly Route[] = ROUTES,
+): Route[] {
+  return routes.filter(
+    (route) =>
+      route.eventTypes.includes(type) &&
+      (route.sourceTypes === undefined ||
+        (sourceType !== undefined && (route.sourceTypes as readonly string[]).includes(sourceType))),
+  );
+}

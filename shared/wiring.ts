@@ -1,0 +1,49 @@
+/**
+ * Builds the AWS-backed adapters from config: the one place clients meet table names.
+ * Lambda handlers and the local runtime both call this, so they run the same adapters.
+ */
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { apiKeyAuthenticator, DynamoDbApiKeyStore } from './auth/api-keys.ts';
+import { documentClient, dynamoDbClient, s3Client } from './aws/clients.ts';
+import { systemClock, ulidGenerator, type Clock, type IdGenerator } from './clock.ts';
+import type { CoreConfig } from './config.ts';
+import { DynamoDbEventStore } from './eventstore/dynamodb.ts';
+import { DynamoDbIdempotencyStore } from './idempotency/dynamodb.ts';
+import { recordingProjection } from './projections/recording-projection.ts';
+import { DynamoDbRecordingReadModel } from './readmodel/dynamodb.ts';
+import { recordingService } from './recording/service.ts';
+
+export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?: IdGenerator } = {}) {
+  const dynamo = dynamoDbClient(config);
+  const docs = documentClient(dynamo);
+  const s3 = s3Client(config);
+  const store = new DynamoDbEventStore(docs, config.CAPSTAN_EVENTS_TABLE);
+  const readModel = new DynamoDbRecordingReadModel(docs, config.CAPSTAN_RECORDINGS_TABLE);
+  const idempotency = new DynamoDbIdempotencyStore(docs, config.CAPSTAN_IDEMPOTENCY_TABLE);
+  const apiKeys = new DynamoDbApiKeyStore(docs, config.CAPSTAN_API_KEYS_TABLE);
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? ulidGenerator();
+  return {
+    dynamo,
+    docs,
+    s3,
+    store,
+    readModel,
+    idempotency,
+    apiKeys,
+    service: recordingService({ store, readModel, idempotency, clock, ids }),
+    projection: recordingProjection({ readModel, store }),
+    tenantForApiKey: apiKeyAuthenticator(apiKeys),
+    healthChecks: {
+      event_store: async () => {
+        await dynamo.send(new DescribeTableCommand({ TableName: config.CAPSTAN_EVENTS_TABLE }));
+      },
+      object_store: async () => {
+        await s3.send(new HeadBucketCommand({ Bucket: config.CAPSTAN_BUCKET }));
+      },
+    },
+  };
+}
+
+export type Adapters = ReturnType<typeof buildAdapters>;
