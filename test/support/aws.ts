@@ -1,0 +1,31 @@
+/** Per-file isolated resources on the shared local servers: fresh table and bucket names. */
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { readConfig, CoreConfigSchema, type CoreConfig } from '../../shared/config.ts';
+import { buildAdapters } from '../../shared/wiring.ts';
+import { bootstrap } from '../../local/bootstrap.ts';
+import type { Clock, IdGenerator } from '../../shared/clock.ts';
+
+export function isolatedConfig(overrides: Record<string, string> = {}): CoreConfig {
+  const suffix = randomBytes(4).toString('hex');
+  return readConfig(CoreConfigSchema, {
+    CAPSTAN_DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
+    CAPSTAN_S3_ENDPOINT: inject('s3Endpoint'),
+    CAPSTAN_SQS_ENDPOINT: inject('sqsEndpoint'),
+    CAPSTAN_EVENTS_TABLE: `events-${suffix}`,
+    CAPSTAN_RECORDINGS_TABLE: `recordings-${suffix}`,
+    CAPSTAN_API_KEYS_TABLE: `api-keys-${suffix}`,
+    CAPSTAN_IDEMPOTENCY_TABLE: `idempotency-${suffix}`,
+    CAPSTAN_BUCKET: `media-${suffix}`,
+    CAPSTAN_LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+/** Adapters on freshly created tables and bucket. */
+export async function isolatedAdapters(options: { clock?: Clock; ids?: IdGenerator; overrides?: Record<string, string> } = {}) {
+  const config = isolatedConfig(options.overrides);
+  const adapters = buildAdapters(config, options);
+  await bootstrap({ dynamo: adapters.dynamo, s3: adapters.s3, config });
+  return { config, ...adapters };
+}
