@@ -69,10 +69,17 @@ export function commandHandler<Command, Event, State>(
     context: CommandContext,
     /** Checked against the loaded state before deciding, e.g. tenant ownership; throws to refuse. */
     authorize: (state: State) => void = () => {},
+    /**
+     * The caller just minted this stream id, so it is almost surely empty: decide on the
+     * initial state and append at version 0 without reading first. A conflict (the stream
+     * did exist) falls back to the normal read–decide–append loop.
+     */
+    options: { expectNew?: boolean } = {},
   ): Promise<CommandResult<State>> {
     let lastConflict: VersionConflictError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const { state, version, stored } = await load(streamId);
+      const { state, version, stored } =
+        options.expectNew && attempt === 1 ? { state: decider.initialState(), version: 0, stored: [] as StoredEvent[] } : await load(streamId);
       authorize(state);
       const now = deps.clock.now();
       const events = decider.decide(makeCommand(now), state);

@@ -16,9 +16,38 @@ export interface ProjectionResult {
 
 const MAX_ATTEMPTS = 5;
 
-export function recordingProjection(deps: { readModel: RecordingReadModel; store: EventStore }) {
+/**
+ * Views this projector wrote or read last, so the next event of a recording needs no read.
+ * Safe with several projectors: a cached version is never ahead of the table (the table only
+ * grows), and every write is conditional on the version, so a stale entry costs one conflict,
+ * after which it is dropped and the table read.
+ */
+class ViewCache {
+  private readonly views = new Map<string, RecordingView>();
+  constructor(private readonly capacity: number) {}
+  get(id: string): RecordingView | undefined {
+    const view = this.views.get(id);
+    if (view !== undefined) {
+      this.views.delete(id);
+      this.views.set(id, view);
+    }
+    return view;
+  }
+  set(view: RecordingView): void {
+    this.views.delete(view.id);
+    this.views.set(view.id, view);
+    if (this.views.size > this.capacity) this.views.delete(this.views.keys().next().value as string);
+  }
+  delete(id: string): void {
+    this.views.delete(id);
+  }
+}
+
+export function recordingProjection(deps: { readModel: RecordingReadModel; store: EventStore; cacheSize?: number }) {
+  const cache = new ViewCache(deps.cacheSize ?? 10_000);
+
   async function applyOnce(event: StoredEvent): Promise<ProjectionResult> {
-    const current = await deps.readModel.get(event.tenant_id, event.stream_id);
+    const current = cache.get(event.stream_id) ?? (await deps.readModel.get(event.tenant_id, event.stream_id));
     const currentVersion = current?.version ?? 0;
     if (event.version <= currentVersion) return { outcome: 'duplicate', view: current };
     let next: RecordingView | null;
@@ -32,6 +61,7 @@ export function recordingProjection(deps: { readModel: RecordingReadModel; store
     }
     if (next === null || next === current) return { outcome: 'duplicate', view: current };
     await deps.readModel.put(next, current?.version ?? null);
+    cache.set(next);
     return { outcome, view: next };
   }
 
@@ -41,7 +71,8 @@ export function recordingProjection(deps: { readModel: RecordingReadModel; store
         try {
           return await applyOnce(event);
         } catch (error) {
-          // Another projector moved the item first: re-read and decide again.
+          // Another projector moved the item first: forget what we knew, re-read, decide again.
+          cache.delete(event.stream_id);
           if (!(error instanceof ProjectionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
         }
       }

@@ -53,13 +53,11 @@ export type SourceType = Source['type'];
 /** Free-form caller metadata, bounded like Stripe's: 50 keys, 40-char keys, 500-char values. */
 export const METADATA_LIMITS = { maxKeys: 50, maxKeyLength: 40, maxStringLength: 500, maxBytes: 8 * 1024 } as const;
 
+const MetadataKeyRule = /^[A-Za-z0-9_.:-]+$/;
+
 export const MetadataSchema = z
   .record(
-    z
-      .string()
-      .min(1, 'metadata keys must not be empty')
-      .max(METADATA_LIMITS.maxKeyLength, `metadata keys are at most ${METADATA_LIMITS.maxKeyLength} characters`)
-      .regex(/^[A-Za-z0-9_.:-]+$/, 'metadata keys use letters, digits, _ . : -'),
+    z.string(),
     z.union([
       z.string().max(METADATA_LIMITS.maxStringLength, `metadata values are at most ${METADATA_LIMITS.maxStringLength} characters`),
       z.number().finite(),
@@ -67,12 +65,22 @@ export const MetadataSchema = z
       z.null(),
     ], { message: 'metadata values are strings, numbers, booleans or null (no nested objects)' }),
   )
-  .refine((value) => Object.keys(value).length <= METADATA_LIMITS.maxKeys, {
-    message: `metadata has at most ${METADATA_LIMITS.maxKeys} keys`,
-  })
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_LIMITS.maxBytes, {
-    message: `metadata is at most ${METADATA_LIMITS.maxBytes} bytes of JSON`,
-  });
+  .superRefine((value, ctx) => {
+    if (typeof value !== 'object' || value === null) return;
+    const keys = Object.keys(value);
+    // Key rules are checked here rather than by a key schema so each error names its key.
+    for (const key of keys) {
+      if (key.length === 0 || key.length > METADATA_LIMITS.maxKeyLength) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `metadata keys are 1 to ${METADATA_LIMITS.maxKeyLength} characters` });
+      } else if (!MetadataKeyRule.test(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'metadata keys use letters, digits, _ . : -' });
+      }
+    }
+    if (keys.length > METADATA_LIMITS.maxKeys) ctx.addIssue({ code: 'custom', message: `metadata has at most ${METADATA_LIMITS.maxKeys} keys` });
+    if (Buffer.byteLength(JSON.stringify(value)) > METADATA_LIMITS.maxBytes) {
+      ctx.addIssue({ code: 'custom', message: `metadata is at most ${METADATA_LIMITS.maxBytes} bytes of JSON` });
+    }
+  }, { when: () => true }); // run even when a value failed, so key errors are reported too
 export type Metadata = z.infer<typeof MetadataSchema>;
 
 const KEY_TEMPLATE_PLACEHOLDERS = ['tenant_id', 'recording_id', 'name', 'date'] as const;

@@ -71,11 +71,13 @@ export function recordingService(deps: RecordingServiceDeps) {
     async create(ctx: CallContext, request: CreateRecordingRequest, idempotencyKey?: string): Promise<{ view: RecordingView; replayed: boolean }> {
       const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
       let recordingId = deps.ids.next('rec');
+      let fresh = true;
       if (idempotencyKey !== undefined) {
         const claim = await deps.idempotency.claim(`${ctx.tenantId}#${idempotencyKey}`, { request_hash: requestHash, recording_id: recordingId }, Date.parse(deps.clock.now()));
         if (!claim.claimed) {
           if (claim.existing.request_hash !== requestHash) throw new IdempotencyConflictError(idempotencyKey);
           recordingId = claim.existing.recording_id;
+          fresh = false;
         }
       }
       const result = await commands.handle(
@@ -101,6 +103,7 @@ export function recordingService(deps: RecordingServiceDeps) {
         (state) => {
           if (state.status !== 'empty' && state.tenant_id !== ctx.tenantId) throw new IdempotencyConflictError(idempotencyKey ?? null);
         },
+        { expectNew: fresh },
       );
       // The answer to a create is the recording as the create left it, whatever happened since.
       return { view: foldRecording(creationPrefix(result.events)) as RecordingView, replayed: result.appended.length === 0 };

@@ -17,6 +17,8 @@ import type { Route } from '../http/router.ts';
 import { toEventResource, toRecordingResource } from '../representation.ts';
 
 const IdempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+/** The header as a named field, so that a bad key's error names it. */
+const IdempotencyHeaderSchema = z.object({ 'Idempotency-Key': IdempotencyKeySchema });
 const METADATA_FILTER = /^metadata\.(.+)$/;
 
 const ERRORS = {
@@ -69,7 +71,7 @@ export function recordingRoutes(service: RecordingService, maxBodyBytes: number)
       },
       handle: async (req) => {
         const rawKey = req.headers['idempotency-key'];
-        const key = rawKey === undefined ? undefined : parseWith(IdempotencyKeySchema, rawKey, 'header');
+        const key = rawKey === undefined ? undefined : parseWith(IdempotencyHeaderSchema, { 'Idempotency-Key': rawKey }, 'header')['Idempotency-Key'];
         const body = jsonBody(req, CreateRecordingRequestSchema, maxBodyBytes);
         const { view, replayed } = await service.create(ctx(req), body, key);
         return json(201, toRecordingResource(view), {

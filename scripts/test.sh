@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm test`: system packages if missing, then every vitest project (unit, int, e2e), then a
+# plain "N passed, N failed" line read from vitest's JSON report.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-system-deps.sh || exit 1
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+report=.vitest-results.json
+rm -f "$report"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+status=$?
+node scripts/summarize-tests.mjs "$report" || status=1
+exit $status

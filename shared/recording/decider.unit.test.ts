@@ -1,0 +1,479 @@
+import { describe, expect, it } from 'vitest';
+import type {
+  ClaimRecording,
+  CompleteRecording,
+  DeleteRecording,
+  FailRecording,
+  FinishCapture,
+  PauseRecording,
+  RecordingCommand,
+  RequestRecording,
+  ResumeRecording,
+  StartRecording,
+  StopRecording,
+} from './commands.ts';
+import { decide, evolve, initialState, type RecordingState } from './decider.ts';
+import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError } from './errors.ts';
+import { RecordingEventSchema, recordingEvent, type RecordingEvent } from './events.ts';
+import { DEFAULT_KEY_TEMPLATE, type Artifact, type Failure } from './model.ts';
+
+// ---------------------------------------------------------------------------------------
+// given / when / then over events (emmett style)
+// ---------------------------------------------------------------------------------------
+
+type ErrorClass = new (...args: never[]) => Error;
+
+const fold = (events: readonly RecordingEvent[]): RecordingState => events.reduce(evolve, initialState());
+
+function given(events: readonly RecordingEvent[]) {
+  const state = fold(events);
+  return {
+    when(command: RecordingCommand) {
+      const run = () => decide(command, state);
+      return {
+        then(expected: readonly RecordingEvent[]) {
+          const produced = run();
+          expect(produced).toEqual(expected);
+          for (const event of produced) expect(RecordingEventSchema.safeParse(event).success).toBe(true);
+          return produced;
+        },
+        thenThrows(errorClass: ErrorClass, message?: string | RegExp) {
+          expect(run).toThrow(errorClass);
+          if (message !== undefined) expect(run).toThrow(message);
+        },
+        thenNothing() {
+          expect(run()).toEqual([]);
+        },
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// fixtures: a fixed `now`, never the real clock
+// ---------------------------------------------------------------------------------------
+
+const NOW = '2026-03-01T10:00:00.000Z';
+const LATER = '2026-03-01T10:01:30.000Z'; // NOW + 90 s
+const metadata = { now: NOW };
+
+const requestData: RequestRecording['data'] = {
+  recording_id: 'rec_00000000000000000000000001',
+  tenant_id: 'tenant-a',
+  source: { type: 'rtp', room_id: 'room-1' },
+  recording_name: 'weekly sync',
+  metadata: { team: 'core', priority: 2, internal: true, note: null },
+  storage_settings: { key_template: DEFAULT_KEY_TEMPLATE },
+  webhook_url: 'https://hooks.example.com/capstan',
+  outputs: ['composite.mp4', 'audio.m4a'],
+  layout: { preset: 'grid', resolution: '1280x720' },
+  request_hash: 'hash-1',
+  idempotency_key: 'idem-1',
+};
+
+const cmd = {
+  request: (data: Partial<RequestRecording['data']> = {}, now = NOW): RequestRecording => ({
+    type: 'RequestRecording',
+    metadata: { now },
+    data: { ...requestData, ...data },
+  }),
+  claim: (recorder_id = 'recorder-1', ingest?: ClaimRecording['data']['ingest']): ClaimRecording => ({
+    type: 'ClaimRecording',
+    metadata,
+    data: ingest === undefined ? { recorder_id } : { recorder_id, ingest },
+  }),
+  start: (now = NOW): StartRecording => ({ type: 'StartRecording', metadata: { now }, data: {} }),
+  pause: (reason: string | null = 'lunch'): PauseRecording => ({ type: 'PauseRecording', metadata, data: { reason } }),
+  resume: (): ResumeRecording => ({ type: 'ResumeRecording', metadata, data: {} }),
+  stop: (reason: StopRecording['data']['reason'] = 'api'): StopRecording => ({ type: 'StopRecording', metadata, data: { reason } }),
+  finish: (data: FinishCapture['data'] = {}, now = LATER): FinishCapture => ({ type: 'FinishCapture', metadata: { now }, data }),
+  complete: (data: CompleteRecording['data']): CompleteRecording => ({ type: 'CompleteRecording', metadata, data }),
+  fail: (data: Failure): FailRecording => ({ type: 'FailRecording', metadata, data }),
+  delete: (reason: string | null = null): DeleteRecording => ({ type: 'DeleteRecording', metadata, data: { reason } }),
+};
+
+const artifact: Artifact = {
+  name: 'composite.mp4',
+  kind: 'composite',
+  key: 'tenant-a/rec_00000000000000000000000001/composite.mp4',
+  content_type: 'video/mp4',
+  bytes: 1024,
+  duration_seconds: 90,
+  sha256: 'ab'.repeat(32),
+};
+const providerFailure: Failure = { code: 'provider_down', message: 'the provider went away', failure_class: 'temporary', blame: 'provider' };
+
+const ev = {
+  requested: recordingEvent('RecordingRequested', requestData),
+  scheduled: recordingEvent('RecordingScheduled', { join_at: '2026-03-01T11:00:00.000Z' }),
+  claimed: recordingEvent('RecordingClaimed', { recorder_id: 'recorder-1' }),
+  started: recordingEvent('RecordingStarted', { started_at: NOW }),
+  paused: recordingEvent('RecordingPaused', { reason: 'lunch' }),
+  resumed: recordingEvent('RecordingResumed', {}),
+  stopRequested: recordingEvent('RecordingStopRequested', { reason: 'api' }),
+  stopped: recordingEvent('RecordingStopped', { stopped_at: LATER, duration_seconds: 90 }),
+  completed: recordingEvent('RecordingCompleted', { artifacts: [artifact], duration_seconds: 90 }),
+  failed: recordingEvent('RecordingFailed', providerFailure),
+  deleted: recordingEvent('RecordingDeleted', { reason: null }),
+};
+
+// Streams that leave the recording in each status.
+const at = {
+  requested: [ev.requested],
+  scheduled: [ev.requested, ev.scheduled],
+  starting: [ev.requested, ev.claimed],
+  recording: [ev.requested, ev.claimed, ev.started],
+  paused: [ev.requested, ev.claimed, ev.started, ev.paused],
+  stopping: [ev.requested, ev.claimed, ev.started, ev.stopRequested],
+  processing: [ev.requested, ev.claimed, ev.started, ev.stopRequested, ev.stopped],
+  completed: [ev.requested, ev.claimed, ev.started, ev.stopRequested, ev.stopped, ev.completed],
+  failed: [ev.requested, ev.claimed, ev.failed],
+  deleted: [ev.requested, ev.claimed, ev.started, ev.stopRequested, ev.stopped, ev.completed, ev.deleted],
+} satisfies Record<Exclude<RecordingState['status'], 'empty'>, RecordingEvent[]>;
+
+describe('fixtures', () => {
+  it.each(Object.entries(at))('the %s stream folds to that status', (status, events) => {
+    expect(fold(events).status).toBe(status);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// one emits / refuses / no-op per command
+// ---------------------------------------------------------------------------------------
+
+describe('RequestRecording', () => {
+  it('emits RecordingRequested with the whole request on an empty stream', () => {
+    given([]).when(cmd.request()).then([{ type: 'RecordingRequested', schema_version: 1, data: requestData }]);
+  });
+
+  it('refuses the same recording id with a different request hash', () => {
+    given(at.requested).when(cmd.request({ request_hash: 'hash-2' })).thenThrows(IdempotencyConflictError, /idem-1/);
+  });
+
+  it('does nothing when the same request (same hash) is repeated, whatever happened since', () => {
+    given(at.requested).when(cmd.request()).thenNothing();
+    given(at.completed).when(cmd.request()).thenNothing();
+  });
+
+  describe('bot source with join_at (time comes only from command.metadata.now)', () => {
+    // The dates are chosen against the real clock: if decide read Date.now() these would flip.
+    const bot = (join_at: string) => ({ type: 'bot' as const, meeting_url: 'https://meet.example.com/abc', join_at });
+
+    it('emits RecordingRequested + RecordingScheduled when join_at is after now (even though it is past in real time)', () => {
+      const source = bot('2001-01-01T09:00:00.000Z');
+      given([])
+        .when(cmd.request({ source }, '2001-01-01T08:00:00.000Z'))
+        .then([
+          { type: 'RecordingRequested', schema_version: 1, data: { ...requestData, source } },
+          { type: 'RecordingScheduled', schema_version: 1, data: { join_at: '2001-01-01T09:00:00.000Z' } },
+        ]);
+    });
+
+    it('emits only RecordingRequested when join_at is before now (even though it is future in real time)', () => {
+      const source = bot('2999-01-01T09:00:00.000Z');
+      given([])
+        .when(cmd.request({ source }, '2999-01-01T10:00:00.000Z'))
+        .then([{ type: 'RecordingRequested', schema_version: 1, data: { ...requestData, source } }]);
+    });
+
+    it('emits only RecordingRequested when join_at equals now', () => {
+      const source = bot(NOW);
+      given([]).when(cmd.request({ source }, NOW)).then([{ type: 'RecordingRequested', schema_version: 1, data: { ...requestData, source } }]);
+    });
+
+    it('compares instants, not strings: an offset join_at later than now is scheduled', () => {
+      // 12:30+02:00 is 10:30Z, after NOW (10:00Z), although the string sorts before it.
+      const source = bot('2026-03-01T12:30:00+02:00');
+      const events = given([]).when(cmd.request({ source }, NOW)).then([
+        { type: 'RecordingRequested', schema_version: 1, data: { ...requestData, source } },
+        { type: 'RecordingScheduled', schema_version: 1, data: { join_at: '2026-03-01T12:30:00+02:00' } },
+      ]);
+      expect(fold(events).status).toBe('scheduled');
+    });
+
+    it('is deterministic: the same command and state always give the same events', () => {
+      const command = cmd.request({ source: bot('2030-01-01T00:00:00.000Z') });
+      expect(decide(command, initialState())).toEqual(decide(command, initialState()));
+    });
+  });
+});
+
+describe('ClaimRecording', () => {
+  it('emits RecordingClaimed from requested, with the ingest endpoint', () => {
+    const ingest = { protocol: 'rtp' as const, host: '10.0.0.5', port: 40000, rtcp_port: 40001 };
+    given(at.requested)
+      .when(cmd.claim('recorder-9', ingest))
+      .then([{ type: 'RecordingClaimed', schema_version: 1, data: { recorder_id: 'recorder-9', ingest } }]);
+  });
+
+  it('emits RecordingClaimed from scheduled', () => {
+    given(at.scheduled).when(cmd.claim()).then([{ type: 'RecordingClaimed', schema_version: 1, data: { recorder_id: 'recorder-1' } }]);
+  });
+
+  it('refuses a claim by another recorder once claimed', () => {
+    given(at.starting).when(cmd.claim('recorder-2')).thenThrows(InvalidTransitionError, /already claimed by recorder-1/);
+  });
+
+  it('refuses a claim on a missing recording', () => {
+    given([]).when(cmd.claim()).thenThrows(RecordingNotFoundError);
+  });
+
+  it('does nothing when the same recorder claims again', () => {
+    given(at.starting).when(cmd.claim('recorder-1')).thenNothing();
+  });
+});
+
+describe('StartRecording', () => {
+  it('emits RecordingStarted at metadata.now from starting', () => {
+    given(at.starting).when(cmd.start()).then([{ type: 'RecordingStarted', schema_version: 1, data: { started_at: NOW } }]);
+  });
+
+  it('refuses to start a stopping recording', () => {
+    given(at.stopping).when(cmd.start()).thenThrows(InvalidTransitionError, 'cannot start a recording that is stopping');
+  });
+
+  it('does nothing when already recording or paused', () => {
+    given(at.recording).when(cmd.start()).thenNothing();
+    given(at.paused).when(cmd.start()).thenNothing();
+  });
+});
+
+describe('PauseRecording', () => {
+  it('emits RecordingPaused with the reason while recording', () => {
+    given(at.recording).when(cmd.pause('lunch')).then([{ type: 'RecordingPaused', schema_version: 1, data: { reason: 'lunch' } }]);
+  });
+
+  it('refuses to pause a recording that has not started', () => {
+    given(at.requested).when(cmd.pause()).thenThrows(InvalidTransitionError, /cannot pause a recording that is requested: only a recording in progress/);
+  });
+
+  it('does nothing when already paused', () => {
+    given(at.paused).when(cmd.pause()).thenNothing();
+  });
+});
+
+describe('ResumeRecording', () => {
+  it('emits RecordingResumed when paused', () => {
+    given(at.paused).when(cmd.resume()).then([{ type: 'RecordingResumed', schema_version: 1, data: {} }]);
+  });
+
+  it('refuses to resume a recording that is not paused', () => {
+    given(at.stopping).when(cmd.resume()).thenThrows(InvalidTransitionError, /only a paused recording can be resumed/);
+  });
+
+  it('does nothing when already recording', () => {
+    given(at.recording).when(cmd.resume()).thenNothing();
+  });
+});
+
+describe('StopRecording', () => {
+  it('emits RecordingStopRequested while recording', () => {
+    given(at.recording).when(cmd.stop('max_duration')).then([{ type: 'RecordingStopRequested', schema_version: 1, data: { reason: 'max_duration' } }]);
+  });
+
+  it('from requested emits StopRequested + Failed(stopped_before_start, permanent, customer)', () => {
+    const events = given(at.requested)
+      .when(cmd.stop())
+      .then([
+        { type: 'RecordingStopRequested', schema_version: 1, data: { reason: 'api' } },
+        {
+          type: 'RecordingFailed',
+          schema_version: 1,
+          data: {
+            code: 'stopped_before_start',
+            message: 'the recording was stopped before any media was captured',
+            failure_class: 'permanent',
+            blame: 'customer',
+          },
+        },
+      ]);
+    expect(fold([...at.requested, ...events]).status).toBe('failed');
+  });
+
+  it('from scheduled also ends the recording as failed', () => {
+    const events = decide(cmd.stop(), fold(at.scheduled));
+    expect(events.map((e) => e.type)).toEqual(['RecordingStopRequested', 'RecordingFailed']);
+  });
+
+  it('refuses to stop a failed or deleted recording', () => {
+    given(at.failed).when(cmd.stop()).thenThrows(InvalidTransitionError, 'cannot stop a recording that is failed');
+    given(at.deleted).when(cmd.stop()).thenThrows(InvalidTransitionError);
+  });
+
+  it('does nothing when already stopping, processing or completed', () => {
+    given(at.stopping).when(cmd.stop()).thenNothing();
+    given(at.processing).when(cmd.stop()).thenNothing();
+    given(at.completed).when(cmd.stop()).thenNothing();
+  });
+});
+
+describe('FinishCapture', () => {
+  it('emits RecordingStopped with the duration since started_at, measured on metadata.now', () => {
+    given(at.stopping).when(cmd.finish({}, LATER)).then([{ type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 90 } }]);
+  });
+
+  it('prefers the duration the recorder reports', () => {
+    given(at.recording).when(cmd.finish({ duration_seconds: 42.5 })).then([
+      { type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 42.5 } },
+    ]);
+  });
+
+  it('refuses to finish a capture that never started', () => {
+    given(at.requested).when(cmd.finish()).thenThrows(InvalidTransitionError, 'cannot finish capture a recording that is requested');
+  });
+
+  it('does nothing once processing or completed', () => {
+    given(at.processing).when(cmd.finish()).thenNothing();
+    given(at.completed).when(cmd.finish()).thenNothing();
+  });
+});
+
+describe('CompleteRecording', () => {
+  it('emits RecordingCompleted with the artifacts while processing', () => {
+    given(at.processing)
+      .when(cmd.complete({ artifacts: [artifact], duration_seconds: 90 }))
+      .then([{ type: 'RecordingCompleted', schema_version: 1, data: { artifacts: [artifact], duration_seconds: 90 } }]);
+  });
+
+  it('refuses to complete before the capture has stopped', () => {
+    given(at.recording)
+      .when(cmd.complete({ artifacts: [], duration_seconds: 0 }))
+      .thenThrows(InvalidTransitionError, /a recording completes after its capture has stopped/);
+  });
+
+  it('does nothing when already completed', () => {
+    given(at.completed).when(cmd.complete({ artifacts: [artifact], duration_seconds: 90 })).thenNothing();
+  });
+});
+
+describe('FailRecording', () => {
+  it('emits RecordingFailed from a live state', () => {
+    given(at.recording).when(cmd.fail(providerFailure)).then([{ type: 'RecordingFailed', schema_version: 1, data: providerFailure }]);
+  });
+
+  it('refuses to fail a completed or deleted recording', () => {
+    given(at.completed).when(cmd.fail(providerFailure)).thenThrows(InvalidTransitionError, 'cannot fail a recording that is completed');
+    given(at.deleted).when(cmd.fail(providerFailure)).thenThrows(InvalidTransitionError);
+  });
+
+  it('does nothing when already failed', () => {
+    given(at.failed).when(cmd.fail(providerFailure)).thenNothing();
+  });
+});
+
+describe('DeleteRecording', () => {
+  it('emits RecordingDeleted from completed, failed, requested or scheduled', () => {
+    for (const stream of [at.completed, at.failed, at.requested, at.scheduled]) {
+      given(stream).when(cmd.delete('gdpr')).then([{ type: 'RecordingDeleted', schema_version: 1, data: { reason: 'gdpr' } }]);
+    }
+  });
+
+  it('refuses while recording: stop it first', () => {
+    given(at.recording).when(cmd.delete()).thenThrows(InvalidTransitionError, 'cannot delete a recording that is recording: stop it first');
+    for (const stream of [at.starting, at.paused, at.stopping, at.processing]) {
+      given(stream).when(cmd.delete()).thenThrows(InvalidTransitionError, /stop it first/);
+    }
+  });
+
+  it('does nothing when already deleted', () => {
+    given(at.deleted).when(cmd.delete()).thenNothing();
+  });
+});
+
+describe('a missing recording', () => {
+  const commands: RecordingCommand[] = [
+    cmd.claim(),
+    cmd.start(),
+    cmd.pause(),
+    cmd.resume(),
+    cmd.stop(),
+    cmd.finish(),
+    cmd.complete({ artifacts: [], duration_seconds: 0 }),
+    cmd.fail(providerFailure),
+    cmd.delete(),
+  ];
+  it.each(commands.map((c) => [c.type, c] as const))('%s on an empty stream throws RecordingNotFoundError', (_type, command) => {
+    given([]).when(command).thenThrows(RecordingNotFoundError);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// whole lifecycle
+// ---------------------------------------------------------------------------------------
+
+describe('lifecycle', () => {
+  const walk: [RecordingCommand, RecordingState['status']][] = [
+    [cmd.request(), 'requested'],
+    [cmd.claim(), 'starting'],
+    [cmd.start(), 'recording'],
+    [cmd.pause(), 'paused'],
+    [cmd.resume(), 'recording'],
+    [cmd.stop(), 'stopping'],
+    [cmd.finish(), 'processing'],
+    [cmd.complete({ artifacts: [artifact], duration_seconds: 90 }), 'completed'],
+    [cmd.delete('retention'), 'deleted'],
+  ];
+
+  function runWalk() {
+    let state = initialState();
+    const produced: RecordingEvent[] = [];
+    const statuses: string[] = [];
+    for (const [command] of walk) {
+      const events = decide(command, state);
+      expect(events.length).toBeGreaterThan(0);
+      state = events.reduce(evolve, state);
+      produced.push(...events);
+      statuses.push(state.status);
+    }
+    return { state, produced, statuses };
+  }
+
+  it('walks requested → starting → recording → paused → recording → stopping → processing → completed → deleted', () => {
+    const { state, produced, statuses } = runWalk();
+    expect(statuses).toEqual(walk.map(([, status]) => status));
+    expect(produced.map((e) => e.type)).toEqual([
+      'RecordingRequested',
+      'RecordingClaimed',
+      'RecordingStarted',
+      'RecordingPaused',
+      'RecordingResumed',
+      'RecordingStopRequested',
+      'RecordingStopped',
+      'RecordingCompleted',
+      'RecordingDeleted',
+    ]);
+    expect(state).toEqual({
+      status: 'deleted',
+      recording_id: requestData.recording_id,
+      tenant_id: requestData.tenant_id,
+      source_type: 'rtp',
+      request_hash: 'hash-1',
+      idempotency_key: 'idem-1',
+      claimed_by: 'recorder-1',
+      started_at: NOW,
+    });
+  });
+
+  it('every event the decider produces validates against RecordingEventSchema', () => {
+    const { produced } = runWalk();
+    const more = [
+      ...decide(cmd.request({ source: { type: 'bot', meeting_url: 'https://meet.example.com/x', join_at: '2026-03-02T00:00:00Z' } }), initialState()),
+      ...decide(cmd.request({ source: { type: 'stream', encoding: 'mulaw', sample_rate: 8000 }, outputs: ['audio.wav'] }), initialState()),
+      ...decide(cmd.stop(), fold(at.requested)),
+      ...decide(cmd.fail(providerFailure), fold(at.paused)),
+      ...decide(cmd.claim('recorder-2', { protocol: 'websocket', url: 'wss://ingest.example.com/1' }), fold(at.requested)),
+      ...decide(cmd.finish({ duration_seconds: 3 }), fold(at.paused)),
+    ];
+    const all = [...produced, ...more];
+    expect(all.length).toBe(9 + 2 + 1 + 2 + 1 + 1 + 1);
+    for (const event of all) {
+      const parsed = RecordingEventSchema.safeParse(event);
+      expect(parsed.success, `${event.type}: ${parsed.error?.message}`).toBe(true);
+      expect(parsed.data).toEqual(event);
+    }
+  });
+
+  it('evolve ignores anything but RecordingRequested on an empty stream', () => {
+    expect(evolve(initialState(), ev.started)).toEqual({ status: 'empty' });
+  });
+});
