@@ -12,7 +12,8 @@ export function objectKey(template: string, parts: KeyParts, name: string): stri
 
 /**
  * The static prefix under which every object of the recording lives: the template up to
- * `{name}` with the other placeholders filled in. Always contains the recording id.
+ * `{name}` with the other placeholders filled in. It contains the recording id because the
+ * request schema requires `{recording_id}` before `{name}`.
  */
 export function recordingPrefix(template: string, parts: KeyParts): string {
   const upToName = template.slice(0, template.indexOf('{name}'));

@@ -115,6 +115,24 @@ describe('recordingProjection', () => {
     expect(await readModel.get('tenant-a', id)).toEqual(foldRecording(events.slice(0, 2)));
   });
 
+  it('two projectors on one read model stay correct when one of them is behind', async () => {
+    const { store, readModel, projection: first, recording } = setup();
+    const second = recordingProjection({ store, readModel });
+    const { id, events } = await recording();
+
+    await first.apply(events[0]!);
+    await first.apply(events[1]!);
+    await second.apply(events[2]!);
+    await second.apply(events[3]!);
+
+    // The first projector last saw version 2; the table is at 4.
+    expect((await first.apply(events[2]!)).outcome).toBe('duplicate');
+    const result = await first.apply(events[4]!);
+    expect(result.outcome).toBe('applied');
+    expect(await readModel.get('tenant-a', id)).toEqual(foldRecording(events));
+    expect(result.view).toEqual(foldRecording(events));
+  });
+
   it('rebuildRecordings over store.readAll() into a fresh read model equals the live one', async () => {
     const { store, readModel, projection, recording, service } = setup();
     const a = await recording('tenant-a');

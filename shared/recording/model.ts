@@ -91,8 +91,9 @@ export const StorageSettingsSchema = z
       .string()
       .min(1)
       .max(300)
-      .refine((t) => t.includes('{recording_id}') && t.includes('{name}'), {
-        message: 'key_template must contain {recording_id} and {name}',
+      .refine((t) => t.includes('{recording_id}') && t.indexOf('{recording_id}') < t.indexOf('{name}'), {
+        // Every object of a recording then lives under one prefix, which deletion relies on.
+        message: 'key_template must contain {recording_id} and, after it, {name}',
       })
       .refine(
         (t) => [...t.matchAll(/\{([^}]*)\}/g)].every((m) => (KEY_TEMPLATE_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')),

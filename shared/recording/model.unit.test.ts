@@ -76,11 +76,11 @@ describe('StorageSettingsSchema key_template', () => {
     }
   });
 
-  it('must contain {recording_id} and {name}', () => {
-    for (const t of ['{tenant_id}/{name}', '{tenant_id}/{recording_id}', 'static/key.mp4']) {
+  it('must contain {recording_id} and, after it, {name} (one prefix per recording)', () => {
+    for (const t of ['{tenant_id}/{name}', '{tenant_id}/{recording_id}', 'static/key.mp4', '{name}/{recording_id}']) {
       const result = parse(t);
       expect(result.success, t).toBe(false);
-      expect(messages(result)).toContain('key_template must contain {recording_id} and {name}');
+      expect(messages(result)).toContain('key_template must contain {recording_id} and, after it, {name}');
     }
   });
 
