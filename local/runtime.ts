@@ -42,7 +42,7 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
   mkdirSync(dataDir, { recursive: true });
   const started = performance.now();
   const [dynamodb, s3, sqs] = await Promise.all([
-    startDynamoDbLocal({ port: base.CAPSTAN_DYNAMODB_PORT, dataDir: join(dataDir, 'dynamodb') }),
+    startDynamoDbLocal({ port: base.CAPSTAN_DYNAMODB_PORT, dataDir: join(dataDir, 'dynamodb'), inMemory: base.CAPSTAN_DYNAMODB_IN_MEMORY }),
     startS3rver({ port: base.CAPSTAN_S3_PORT, dataDir: join(dataDir, 's3') }),
     startSqs({ port: base.CAPSTAN_SQS_PORT }),
   ]);

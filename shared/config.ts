@@ -43,6 +43,11 @@ export const LocalConfigSchema = CoreConfigSchema.extend({
   CAPSTAN_DYNAMODB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   CAPSTAN_S3_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   CAPSTAN_SQS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Keep DynamoDB Local in memory (faster, nothing survives a stop): for demos and benchmarks. */
+  CAPSTAN_DYNAMODB_IN_MEMORY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   /** How often the local stream poller asks DynamoDB Streams for new records, ms. */
   CAPSTAN_STREAM_POLL_MS: z.coerce.number().int().positive().default(50),
 });

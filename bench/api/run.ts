@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRuntimeProcess } from '../../test/support/runtime-process.ts';
+import { diffCpu, treeCpuMs } from '../lib/proc.ts';
 import { appendResult } from '../lib/results.ts';
 import { summarize } from '../lib/stats.ts';
 
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     /** Optional sweep, e.g. `100,200,300,400,500`: one measurement per rate, to show where latency turns. */
     rates: { type: 'string' },
     duration: { type: 'string', default: '60' },
+    /** Run DynamoDB Local in memory instead of on disk (shows what the disk's fsyncs cost). */
+    memory: { type: 'boolean', default: false },
     warmup: { type: 'string', default: '5' },
   },
 });
@@ -36,7 +39,12 @@ let runtime: Awaited<ReturnType<typeof startRuntimeProcess>> | undefined;
 let baseUrl = process.env.CAPSTAN_BENCH_URL;
 if (!baseUrl) {
   dataDir = mkdtempSync(join(tmpdir(), 'capstan-bench-'));
-  runtime = await startRuntimeProcess({ CAPSTAN_DATA_DIR: dataDir, CAPSTAN_DEV_API_KEY: apiKey, CAPSTAN_LOG_LEVEL: 'warn' });
+  runtime = await startRuntimeProcess({
+    CAPSTAN_DATA_DIR: dataDir,
+    CAPSTAN_DEV_API_KEY: apiKey,
+    CAPSTAN_LOG_LEVEL: 'warn',
+    CAPSTAN_DYNAMODB_IN_MEMORY: String(values.memory),
+  });
   baseUrl = runtime.url;
 }
 const url = new URL(baseUrl);
@@ -104,8 +112,10 @@ async function drive(rate: number, seconds: number, record: boolean): Promise<{ 
 
 async function measure(rate: number) {
   const cpuBefore = process.cpuUsage();
+  const treeBefore = runtime ? treeCpuMs(runtime.child.pid!) : new Map<string, number>();
   const { samples, elapsedS } = await drive(rate, durationS, true);
   const cpu = process.cpuUsage(cpuBefore);
+  const tree = runtime ? diffCpu(treeBefore, treeCpuMs(runtime.child.pid!)) : new Map<string, number>();
   const ok = samples.filter((s) => s.status >= 200 && s.status < 300);
   const byOp = (op: Sample['op']) => summarize(ok.filter((s) => s.op === op).map((s) => s.ms));
   return {
@@ -118,6 +128,8 @@ async function measure(rate: number) {
     create_ms: byOp('create'),
     get_ms: byOp('get'),
     load_generator_cpu_pct: Math.round(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100),
+    /** CPU milliseconds per request, per process of the runtime: where the time goes. */
+    cpu_ms_per_request: Object.fromEntries([...tree].filter(([, ms]) => ms > 0).map(([name, ms]) => [name, Math.round((ms / samples.length) * 100) / 100])),
   };
 }
 
@@ -131,10 +143,12 @@ for (const rate of rates) {
   console.log(JSON.stringify(r));
   console.log(`rps ${r.achieved_rps}  p50 ${r.latency_ms.p50} ms  p99 ${r.latency_ms.p99} ms  (in handler: p50 ${r.server_ms.p50} ms, p99 ${r.server_ms.p99} ms)  errors ${r.errors}`);
 }
-appendResult(`bench:api (create + get, open loop, ${durationS} s per rate)`, [
+appendResult(`bench:api (create + get, open loop, ${durationS} s per rate, DynamoDB Local ${values.memory ? 'in memory' : 'on disk'})`, [
   '| target req/s | achieved | errors | p50 ms | p90 ms | p99 ms | handler p50 | handler p99 | create p99 | get p99 |',
   '|---|---|---|---|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.target_rps} | ${r.achieved_rps} | ${r.errors} | ${r.latency_ms.p50} | ${r.latency_ms.p90} | ${r.latency_ms.p99} | ${r.server_ms.p50} | ${r.server_ms.p99} | ${r.create_ms.p99} | ${r.get_ms.p99} |`),
+  '',
+  'CPU ms per request by process (at each rate): ' + results.map((r) => `${r.target_rps}/s → ${Object.entries(r.cpu_ms_per_request).map(([n, ms]) => `${n} ${ms}`).join(', ')}`).join('; '),
 ]);
 agent.destroy();
 await runtime?.stop('SIGTERM');
