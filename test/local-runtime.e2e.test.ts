@@ -6,6 +6,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, http, startRuntimeProcess, type RuntimeProcess } from './support/runtime-process.ts';
@@ -71,6 +74,17 @@ describe('local runtime (npm start)', () => {
 
   it('stops cleanly on Ctrl-C (SIGINT) with exit code 0', async () => {
     expect(await runtime!.stop('SIGINT')).toBe(0);
+  });
+
+  it('rebuilds the read model from the event store while stopped (npm run rebuild:read-model)', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'local/rebuild-read-model.ts'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, CAPSTAN_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      timeout: 90_000,
+    });
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l['message'] === 'read model emptied')).toMatchObject({ removed: 3 });
+    expect(lines.find((l) => l['message'] === 'read model rebuilt')).toMatchObject({ streams: 3, events: 6 });
   });
 
   it('after a restart the data is all there and the pipeline keeps running', async () => {
