@@ -14,6 +14,7 @@ import { createRouter, type Route } from './http/router.ts';
 import { openApiDocument } from './openapi.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { systemRoutes, type HealthCheck } from './routes/system.ts';
+import { trackRoutes } from './routes/tracks.ts';
 
 export interface ApiDeps {
   readonly service: RecordingService;
@@ -30,6 +31,7 @@ export function createApiHandler(deps: ApiDeps) {
   const routes: Route[] = [
     ...systemRoutes(deps.healthChecks, (): unknown => (openApi ??= openApiDocument(routes, { title: 'Capstan API', version: '1.0.0' }))),
     ...recordingRoutes(deps.service, deps.maxBodyBytes),
+    ...trackRoutes(deps.service, deps.maxBodyBytes),
   ];
   const match = createRouter(routes);
 

@@ -62,9 +62,18 @@ export function toIntegrationEvent(stored: StoredEvent, view: RecordingView): In
       return of('recording.failed', { error: event.data });
     case 'RecordingDeleted':
       return of('recording.deleted', { reason: event.data.reason, storage_settings: view.storage_settings, created_at: view.created_at });
+    case 'TrackRecorded': {
+      const { key: _key, ...track } = event.data;
+      return of('track.recorded', track);
+    }
     case 'RecordingScheduled':
     case 'RecordingClaimed':
     case 'RecordingStopRequested':
+    case 'TracksRegistered':
+    case 'RoomEventsRecorded':
+    case 'CaptureGapRecorded':
+    case 'RecordingInterrupted':
+    case 'RecordingRecovered':
       return null;
     default: {
       const _never: never = event;

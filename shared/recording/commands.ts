@@ -1,6 +1,7 @@
 /** Commands: what a caller asks of a recording. Imperative; time comes in `metadata.now`. */
 import type { Artifact, Failure, Ingest, Layout, Metadata, Output, Source, StorageSettings } from './model.ts';
 import type { EventOf } from './events.ts';
+import type { RecordedTrack, RegisteredTrack, TimelineEntry } from './tracks.ts';
 
 export interface CommandMetadata {
   /** ISO 8601 instant, from the clock port: `decide` never reads the time itself. */
@@ -30,10 +31,16 @@ export type StartRecording = Command<'StartRecording', Record<string, never>>;
 export type PauseRecording = Command<'PauseRecording', { reason: string | null }>;
 export type ResumeRecording = Command<'ResumeRecording', Record<string, never>>;
 export type StopRecording = Command<'StopRecording', { reason: EventOf<'RecordingStopRequested'>['data']['reason'] }>;
-export type FinishCapture = Command<'FinishCapture', { duration_seconds?: number }>;
+export type FinishCapture = Command<'FinishCapture', { duration_seconds?: number; manifest?: { key: string; bytes: number; sha256: string } }>;
 export type CompleteRecording = Command<'CompleteRecording', { artifacts: Artifact[]; duration_seconds: number }>;
 export type FailRecording = Command<'FailRecording', Failure>;
 export type DeleteRecording = Command<'DeleteRecording', { reason: string | null }>;
+export type RegisterTracks = Command<'RegisterTracks', { tracks: RegisteredTrack[] }>;
+export type RecordRoomEvents = Command<'RecordRoomEvents', { events: TimelineEntry[] }>;
+export type RecordTrack = Command<'RecordTrack', RecordedTrack>;
+export type RecordCaptureGap = Command<'RecordCaptureGap', EventOf<'CaptureGapRecorded'>['data']>;
+export type InterruptRecording = Command<'InterruptRecording', { recorder_id: string; reason: string }>;
+export type RecoverRecording = Command<'RecoverRecording', EventOf<'RecordingRecovered'>['data']>;
 
 export type RecordingCommand =
   | RequestRecording
@@ -45,4 +52,10 @@ export type RecordingCommand =
   | FinishCapture
   | CompleteRecording
   | FailRecording
-  | DeleteRecording;
+  | DeleteRecording
+  | RegisterTracks
+  | RecordRoomEvents
+  | RecordTrack
+  | RecordCaptureGap
+  | InterruptRecording
+  | RecoverRecording;

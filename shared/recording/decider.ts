@@ -9,7 +9,7 @@
  * of the same command are harmless.
  */
 import type { RecordingCommand } from './commands.ts';
-import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError } from './errors.ts';
+import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError, TrackConflictError } from './errors.ts';
 import { recordingEvent, type RecordingEvent } from './events.ts';
 import type { RecordingStatus, SourceType } from './model.ts';
 
@@ -22,6 +22,11 @@ export interface ExistingRecording {
   readonly idempotency_key: string | null;
   readonly claimed_by: string | null;
   readonly started_at: string | null;
+  /** Registered tracks, by what identifies them on the wire. */
+  readonly tracks: readonly { ssrc: number | null; payload_type: number; codec: string }[];
+  readonly recorded_ssrcs: readonly number[];
+  readonly gap_segments: readonly (number | null)[];
+  readonly interrupted_by: string | null;
 }
 
 export type RecordingState = { readonly status: 'empty' } | ExistingRecording;
@@ -29,6 +34,10 @@ export type RecordingState = { readonly status: 'empty' } | ExistingRecording;
 export const initialState = (): RecordingState => ({ status: 'empty' });
 
 const LIVE: readonly RecordingStatus[] = ['requested', 'scheduled', 'starting', 'recording', 'paused', 'stopping', 'processing'];
+/** While media can still arrive: tracks may be registered and room events recorded. */
+const CAPTURING: readonly RecordingStatus[] = ['requested', 'scheduled', 'starting', 'recording', 'paused'];
+/** While a recorder holds the recording. */
+const CLAIMED: readonly RecordingStatus[] = ['starting', 'recording', 'paused', 'stopping'];
 
 function existing(state: RecordingState, command: RecordingCommand): ExistingRecording {
   if (state.status === 'empty') throw new RecordingNotFoundError('(new stream)', { cause: command.type });
@@ -109,11 +118,12 @@ export function decide(command: RecordingCommand, state: RecordingState): Record
     case 'FinishCapture': {
       const s = existing(state, command);
       if (s.status === 'processing' || s.status === 'completed') return [];
-      if (s.status !== 'stopping' && s.status !== 'recording' && s.status !== 'paused') return refuse(command, s);
+      if (!CLAIMED.includes(s.status)) return refuse(command, s);
       return [
         recordingEvent('RecordingStopped', {
           stopped_at: now,
           duration_seconds: command.data.duration_seconds ?? secondsBetween(s.started_at, now),
+          ...(command.data.manifest ? { manifest: command.data.manifest } : {}),
         }),
       ];
     }
@@ -137,6 +147,48 @@ export function decide(command: RecordingCommand, state: RecordingState): Record
       }
       return [recordingEvent('RecordingDeleted', command.data)];
     }
+    case 'RegisterTracks': {
+      const s = existing(state, command);
+      if (s.source_type !== 'rtp') return refuse(command, s, 'tracks are registered on rtp recordings');
+      if (!CAPTURING.includes(s.status)) return refuse(command, s, 'the capture has ended');
+      const fresh = command.data.tracks.filter((track) => {
+        const known = s.tracks.find((t) => (track.ssrc === null ? t.ssrc === null && t.payload_type === track.payload_type : t.ssrc === track.ssrc));
+        if (known && (known.codec !== track.codec || known.payload_type !== track.payload_type)) {
+          throw new TrackConflictError(track.ssrc ?? -1, `as ${known.codec} with payload type ${known.payload_type}`);
+        }
+        return known === undefined;
+      });
+      return fresh.length === 0 ? [] : [recordingEvent('TracksRegistered', { tracks: fresh })];
+    }
+    case 'RecordRoomEvents': {
+      const s = existing(state, command);
+      if (s.source_type !== 'rtp') return refuse(command, s, 'room events are recorded on rtp recordings');
+      if (!CAPTURING.includes(s.status) && s.status !== 'stopping') return refuse(command, s, 'the capture has ended');
+      return [recordingEvent('RoomEventsRecorded', command.data)];
+    }
+    case 'RecordTrack': {
+      const s = existing(state, command);
+      if (s.recorded_ssrcs.includes(command.data.ssrc)) return [];
+      if (!CLAIMED.includes(s.status)) return refuse(command, s);
+      return [recordingEvent('TrackRecorded', command.data)];
+    }
+    case 'RecordCaptureGap': {
+      const s = existing(state, command);
+      if (command.data.segment_index !== null && s.gap_segments.includes(command.data.segment_index)) return [];
+      if (!CLAIMED.includes(s.status)) return refuse(command, s);
+      return [recordingEvent('CaptureGapRecorded', command.data)];
+    }
+    case 'InterruptRecording': {
+      const s = existing(state, command);
+      if (s.interrupted_by !== null) return [];
+      if (!CLAIMED.includes(s.status)) return refuse(command, s);
+      return [recordingEvent('RecordingInterrupted', command.data)];
+    }
+    case 'RecoverRecording': {
+      const s = existing(state, command);
+      if (s.interrupted_by === null) return refuse(command, s, 'only an interrupted recording is recovered');
+      return [recordingEvent('RecordingRecovered', command.data)];
+    }
     default: {
       const _never: never = command;
       throw new Error(`unknown command ${JSON.stringify(_never)}`);
@@ -156,6 +208,10 @@ export function evolve(state: RecordingState, event: RecordingEvent): RecordingS
       idempotency_key: d.idempotency_key,
       claimed_by: null,
       started_at: null,
+      tracks: [],
+      recorded_ssrcs: [],
+      gap_segments: [],
+      interrupted_by: null,
     };
   }
   if (state.status === 'empty') return state; // a stream always starts with RecordingRequested
@@ -180,6 +236,18 @@ export function evolve(state: RecordingState, event: RecordingEvent): RecordingS
       return { ...state, status: 'failed' };
     case 'RecordingDeleted':
       return { ...state, status: 'deleted' };
+    case 'TracksRegistered':
+      return { ...state, tracks: [...state.tracks, ...event.data.tracks.map(({ ssrc, payload_type, codec }) => ({ ssrc, payload_type, codec }))] };
+    case 'RoomEventsRecorded':
+      return state;
+    case 'TrackRecorded':
+      return { ...state, recorded_ssrcs: [...state.recorded_ssrcs, event.data.ssrc] };
+    case 'CaptureGapRecorded':
+      return { ...state, gap_segments: [...state.gap_segments, event.data.segment_index] };
+    case 'RecordingInterrupted':
+      return { ...state, interrupted_by: event.data.recorder_id };
+    case 'RecordingRecovered':
+      return { ...state, interrupted_by: null, claimed_by: event.data.recorder_id };
     default: {
       const _never: never = event;
       throw new Error(`unknown event ${JSON.stringify(_never)}`);

@@ -451,6 +451,10 @@ describe('lifecycle', () => {
       idempotency_key: 'idem-1',
       claimed_by: 'recorder-1',
       started_at: NOW,
+      tracks: [],
+      recorded_ssrcs: [],
+      gap_segments: [],
+      interrupted_by: null,
     });
   });
 

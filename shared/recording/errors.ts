@@ -29,3 +29,10 @@ export class IdempotencyConflictError extends Error {
     this.name = 'IdempotencyConflictError';
   }
 }
+
+export class TrackConflictError extends Error {
+  constructor(readonly ssrc: number, readonly detail: string) {
+    super(`SSRC ${ssrc} is already registered ${detail}`);
+    this.name = 'TrackConflictError';
+  }
+}

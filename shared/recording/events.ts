@@ -13,6 +13,7 @@ import {
   SourceSchema,
   StorageSettingsSchema,
 } from './model.ts';
+import { RecordedTrackSchema, RegisteredTrackSchema, TimelineEntrySchema } from './tracks.ts';
 
 const event = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z.object({ type: z.literal(type), schema_version: z.literal(1), data });
@@ -48,7 +49,31 @@ export const RecordingStopRequested = event(
 );
 export const RecordingStopped = event(
   'RecordingStopped',
-  z.object({ stopped_at: z.string(), duration_seconds: z.number().nonnegative() }),
+  z.object({
+    stopped_at: z.string(),
+    duration_seconds: z.number().nonnegative(),
+    /** The sync manifest, written last; absent when nothing was captured. */
+    manifest: z.object({ key: z.string(), bytes: z.number().int(), sha256: z.string() }).optional(),
+  }),
+);
+export const TracksRegistered = event('TracksRegistered', z.object({ tracks: z.array(RegisteredTrackSchema) }));
+export const RoomEventsRecorded = event('RoomEventsRecorded', z.object({ events: z.array(TimelineEntrySchema) }));
+export const TrackRecorded = event('TrackRecorded', RecordedTrackSchema);
+export const CaptureGapRecorded = event(
+  'CaptureGapRecorded',
+  z.object({
+    reason: z.enum(['spill_limit', 'upload_failed', 'unknown_ssrc_expired']),
+    segment_index: z.number().int().nullable(),
+    packets: z.number().int(),
+    bytes: z.number().int(),
+    from: z.string(),
+    to: z.string(),
+  }),
+);
+export const RecordingInterrupted = event('RecordingInterrupted', z.object({ recorder_id: z.string(), reason: z.string() }));
+export const RecordingRecovered = event(
+  'RecordingRecovered',
+  z.object({ recorder_id: z.string(), segments: z.number().int(), truncated_bytes: z.number().int() }),
 );
 export const RecordingCompleted = event(
   'RecordingCompleted',
@@ -69,6 +94,12 @@ export const RecordingEventSchema = z.discriminatedUnion('type', [
   RecordingCompleted,
   RecordingFailed,
   RecordingDeleted,
+  TracksRegistered,
+  RoomEventsRecorded,
+  TrackRecorded,
+  CaptureGapRecorded,
+  RecordingInterrupted,
+  RecordingRecovered,
 ]);
 export type RecordingEvent = z.infer<typeof RecordingEventSchema>;
 export type RecordingEventType = RecordingEvent['type'];

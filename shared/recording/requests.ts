@@ -11,6 +11,7 @@ import {
   SourceSchema,
   StorageSettingsSchema,
 } from './model.ts';
+import { RecordedTrackSchema, RegisteredTrackSchema, TimelineEntrySchema } from './tracks.ts';
 
 export const CreateRecordingRequestSchema = z
   .object({
@@ -64,7 +65,11 @@ export const RecordingResourceSchema = z.object({
   scheduled_for: z.string().nullable(),
   duration_seconds: z.number().nullable(),
   ingest: IngestSchema.nullable(),
-  tracks: z.array(z.unknown()),
+  tracks: z.array(RegisteredTrackSchema.extend({ recording: RecordedTrackSchema.omit({ track_id: true, ssrc: true }).nullable() })),
+  timeline: z.array(TimelineEntrySchema),
+  capture_gaps: z.array(z.record(z.string(), z.unknown())),
+  manifest: z.object({ key: z.string(), bytes: z.number().int(), sha256: z.string() }).nullable(),
+  interruptions: z.array(z.object({ recorder_id: z.string(), reason: z.string(), at: z.string(), recovered_at: z.string().nullable() })),
   artifacts: z.array(ArtifactSchema.omit({ key: true })),
   failure: FailureSchema.nullable(),
   /** Per-recording sequence of the last event this view includes. */

@@ -16,6 +16,10 @@ import { IdempotencyConflictError, RecordingNotFoundError } from './errors.ts';
 import { DEFAULT_KEY_TEMPLATE, defaultOutputs } from './model.ts';
 import { RECORDING_ID_PATTERN, type CreateRecordingRequest } from './requests.ts';
 import { foldRecording, type RecordingView } from './view.ts';
+import type { RegisteredTrack, RoomEventInput, TimelineEntry, TrackDescriptorSchema } from './tracks.ts';
+import type { z } from 'zod';
+
+type TrackDescriptor = z.output<typeof TrackDescriptorSchema>;
 
 export interface RecordingServiceDeps {
   readonly store: EventStore;
@@ -147,6 +151,47 @@ export function recordingService(deps: RecordingServiceDeps) {
         ownedBy(ctx.tenantId, recordingId),
       );
       return foldRecording(result.events) as RecordingView;
+    },
+
+    /** Register tracks (normalized descriptors); returns the tracks this call added. */
+    async registerTracks(ctx: CallContext, recordingId: string, tracks: readonly TrackDescriptor[]): Promise<RegisteredTrack[]> {
+      if (!RECORDING_ID_PATTERN.test(recordingId)) throw new RecordingNotFoundError(recordingId);
+      const result = await commands.handle(
+        recordingId,
+        (now) => ({
+          type: 'RegisterTracks',
+          metadata: { now },
+          data: {
+            tracks: tracks.map((t) => ({
+              track_id: deps.ids.next('trk'),
+              ssrc: t.ssrc ?? null,
+              payload_type: t.payload_type,
+              codec: t.codec,
+              clock_rate: t.clock_rate,
+              channels: t.channels ?? null,
+              kind: t.kind,
+              peer_id: t.peer_id ?? null,
+              display_name: t.display_name ?? null,
+              track_type: t.track_type ?? null,
+              registered_at: now,
+            })),
+          },
+        }),
+        { tenantId: ctx.tenantId, correlationId: ctx.requestId ?? null },
+        ownedBy(ctx.tenantId, recordingId),
+      );
+      return result.appended.flatMap((e) => (e.type === 'TracksRegistered' ? (e.data['tracks'] as RegisteredTrack[]) : []));
+    },
+
+    async recordRoomEvents(ctx: CallContext, recordingId: string, events: readonly RoomEventInput[]): Promise<TimelineEntry[]> {
+      if (!RECORDING_ID_PATTERN.test(recordingId)) throw new RecordingNotFoundError(recordingId);
+      const result = await commands.handle(
+        recordingId,
+        (now) => ({ type: 'RecordRoomEvents', metadata: { now }, data: { events: events.map((e) => ({ ...e, at: e.at ?? now })) } }),
+        { tenantId: ctx.tenantId, correlationId: ctx.requestId ?? null },
+        ownedBy(ctx.tenantId, recordingId),
+      );
+      return result.appended.flatMap((e) => e.data['events'] as TimelineEntry[]);
     },
 
     /** Run any recording command on behalf of the system (recorder, compositor, providers). */

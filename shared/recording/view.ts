@@ -15,6 +15,13 @@ import type {
   Source,
   StorageSettings,
 } from './model.ts';
+import type { RecordedTrack, RegisteredTrack, TimelineEntry } from './tracks.ts';
+import type { EventOf } from './events.ts';
+
+export interface TrackView extends RegisteredTrack {
+  /** What the recorder produced for this track, once finalized. */
+  recording: Omit<RecordedTrack, 'track_id' | 'ssrc'> | null;
+}
 
 export interface RecordingView {
   id: string;
@@ -34,7 +41,11 @@ export interface RecordingView {
   duration_seconds: number | null;
   scheduled_for: string | null;
   ingest: Ingest | null;
-  tracks: unknown[];
+  tracks: TrackView[];
+  timeline: TimelineEntry[];
+  capture_gaps: EventOf<'CaptureGapRecorded'>['data'][];
+  manifest: { key: string; bytes: number; sha256: string } | null;
+  interruptions: { recorder_id: string; reason: string; at: string; recovered_at: string | null }[];
   artifacts: Artifact[];
   failure: Failure | null;
   /** Version of the last event folded in: the per-recording sequence. */
@@ -66,6 +77,10 @@ export function projectRecording(view: RecordingView | null, stored: StoredEvent
       scheduled_for: null,
       ingest: null,
       tracks: [],
+      timeline: [],
+      capture_gaps: [],
+      manifest: null,
+      interruptions: [],
       artifacts: [],
       failure: null,
       version: stored.version,
@@ -87,13 +102,33 @@ export function projectRecording(view: RecordingView | null, stored: StoredEvent
     case 'RecordingStopRequested':
       return { ...next, status: 'stopping' };
     case 'RecordingStopped':
-      return { ...next, status: 'processing', stopped_at: event.data.stopped_at, duration_seconds: event.data.duration_seconds };
+      return {
+        ...next,
+        status: 'processing',
+        stopped_at: event.data.stopped_at,
+        duration_seconds: event.data.duration_seconds,
+        manifest: event.data.manifest ?? null,
+      };
     case 'RecordingCompleted':
       return { ...next, status: 'completed', artifacts: event.data.artifacts, duration_seconds: event.data.duration_seconds };
     case 'RecordingFailed':
       return { ...next, status: 'failed', failure: event.data };
     case 'RecordingDeleted':
       return { ...next, status: 'deleted', artifacts: [], ingest: null };
+    case 'TracksRegistered':
+      return { ...next, tracks: [...next.tracks, ...event.data.tracks.map((t) => ({ ...t, recording: null }))] };
+    case 'RoomEventsRecorded':
+      return { ...next, timeline: [...next.timeline, ...event.data.events] };
+    case 'TrackRecorded': {
+      const { track_id, ssrc, ...recording } = event.data;
+      return { ...next, tracks: next.tracks.map((t) => (t.track_id === track_id ? { ...t, ssrc, recording } : t)) };
+    }
+    case 'CaptureGapRecorded':
+      return { ...next, capture_gaps: [...next.capture_gaps, event.data] };
+    case 'RecordingInterrupted':
+      return { ...next, interruptions: [...next.interruptions, { ...event.data, at: stored.occurred_at, recovered_at: null }] };
+    case 'RecordingRecovered':
+      return { ...next, interruptions: next.interruptions.map((i) => (i.recovered_at === null ? { ...i, recovered_at: stored.occurred_at } : i)) };
     default: {
       const _never: never = event;
       throw new Error(`unknown event ${JSON.stringify(_never)}`);

@@ -5,7 +5,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { CommandRetriesExhaustedError } from '../../../shared/eventstore/command-handler.ts';
 import { InvalidCursorError } from '../../../shared/readmodel/port.ts';
-import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError } from '../../../shared/recording/errors.ts';
+import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError, TrackConflictError } from '../../../shared/recording/errors.ts';
 import {
   MalformedJsonError,
   MethodNotAllowedError,
@@ -48,6 +48,8 @@ function map(error: unknown): Mapped | null {
     return { problem: { slug: 'method-not-allowed', title: 'Method not allowed', status: 405, detail: error.message }, headers: { allow: error.allowed.join(', ') } };
   if (error instanceof InvalidTransitionError)
     return { problem: { slug: 'invalid-state', title: 'Conflict with the recording state', status: 409, detail: error.message } };
+  if (error instanceof TrackConflictError)
+    return { problem: { slug: 'track-conflict', title: 'Track already registered', status: 409, detail: error.message } };
   if (error instanceof CommandRetriesExhaustedError)
     return { problem: { slug: 'contention', title: 'Too many concurrent changes', status: 409, detail: 'the recording changed concurrently too many times; retry the request' } };
   if (error instanceof PayloadTooLargeError) return { problem: { slug: 'payload-too-large', title: 'Payload too large', status: 413, detail: error.message } };

@@ -63,6 +63,20 @@ export function jsonBody<S extends z.ZodType>(req: ApiRequest, schema: S, maxByt
   return parseWith(schema, value, 'body');
 }
 
+/** The body's media type, lower-cased, without parameters. */
+export function mediaType(req: ApiRequest): string | undefined {
+  return req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+/** A text body of one of `accepted` media types (e.g. `application/sdp`), with the same 413/415 rules. */
+export function textBody(req: ApiRequest, accepted: readonly string[], maxBytes: number): string {
+  const bytes = req.rawBody?.length ?? 0;
+  if (bytes > maxBytes) throw new PayloadTooLargeError(bytes, maxBytes);
+  const type = mediaType(req);
+  if (type === undefined || !accepted.includes(type)) throw new UnsupportedMediaTypeError(type, accepted);
+  return req.rawBody?.toString('utf8') ?? '';
+}
+
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
