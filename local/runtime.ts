@@ -24,6 +24,7 @@ import { LocalEventRouter } from './event-router.ts';
 import { invokeLocally } from './lambda-context.ts';
 import { serveHttpApi } from './http-adapter.ts';
 import { startQueueConsumer } from './queue-consumer.ts';
+import { startRecorderProcess, type RecorderProcess } from './recorder-process.ts';
 import { startDynamoDbLocal } from './servers/dynamodb-local.ts';
 import { startS3rver, startSqs } from './servers/s3-sqs.ts';
 import { startStreamPoller } from './stream-poller.ts';
@@ -33,6 +34,7 @@ export interface LocalRuntime {
   readonly keys: readonly SeededKey[];
   readonly endpoints: { dynamodb: string; s3: string; sqs: string };
   readonly router: LocalEventRouter;
+  readonly recorder: RecorderProcess | null;
   readonly config: LocalConfig;
   stop(): Promise<void>;
 }
@@ -80,6 +82,19 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       }),
     ];
 
+    const recorder = config.CAPSTAN_RECORDER_ENABLED
+      ? await startRecorderProcess({
+          CAPSTAN_DYNAMODB_ENDPOINT: dynamodb.endpoint,
+          CAPSTAN_S3_ENDPOINT: s3.endpoint,
+          CAPSTAN_SQS_ENDPOINT: sqs.endpoint,
+          CAPSTAN_RECORDER_QUEUE_URL: queues!.recorderJobs.url,
+          CAPSTAN_RECORDER_SPILL_DIR: join(dataDir, 'recorder', 'spill'),
+          CAPSTAN_RECORDER_WORK_DIR: join(dataDir, 'recorder', 'work'),
+          CAPSTAN_RECORDER_HTTP_PORT: process.env['CAPSTAN_RECORDER_HTTP_PORT'] ?? '0',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        })
+      : null;
+
     const api = createApiHandler({
       service: adapters.service,
       tenantForApiKey: adapters.tenantForApiKey,
@@ -99,6 +114,7 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       dynamodb: dynamodb.endpoint,
       s3: s3.endpoint,
       sqs: sqs.endpoint,
+      recorder: recorder?.httpUrl ?? 'disabled',
     });
 
     let stopping: Promise<void> | undefined;
@@ -107,11 +123,14 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       keys,
       endpoints: { dynamodb: dynamodb.endpoint, s3: s3.endpoint, sqs: sqs.endpoint },
       router,
+      recorder,
       config,
       stop: () =>
         (stopping ??= (async () => {
           server.closeIdleConnections();
           await new Promise<void>((r) => server.close(() => r()));
+          // The recorder first: it finishes open recordings while the servers are still up.
+          await recorder?.stop(30_000);
           await poller.stop();
           await Promise.all(consumers.map((c) => c.stop()));
           await Promise.all(servers.map((s) => s.stop()));

@@ -48,6 +48,11 @@ export const LocalConfigSchema = CoreConfigSchema.extend({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+  /** Run the recorder task (RTP ingest) as a child process of `npm start`. */
+  CAPSTAN_RECORDER_ENABLED: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   /** How often the local stream poller asks DynamoDB Streams for new records, ms. */
   CAPSTAN_STREAM_POLL_MS: z.coerce.number().int().positive().default(50),
 });

@@ -8,7 +8,13 @@ import type { IntegrationEventType } from './integration/event-types.ts';
 
 /** Work queues. Every queue has a dead-letter queue after `maxReceiveCount` receives. */
 export const QUEUES = {
-  recorderJobs: { name: 'recorder-jobs', visibilityTimeoutSeconds: 60, maxReceiveCount: 5 },
+  /**
+   * A claimed job stays in flight while its recording runs: the recorder renews the message's
+   * visibility (its lease) every third of the timeout, and if the recorder dies the job
+   * reappears and the next recorder recovers the recording from S3. Real SQS does not count
+   * renewals as receives, but local-aws-sqs does, so the redrive count is SQS's maximum.
+   */
+  recorderJobs: { name: 'recorder-jobs', visibilityTimeoutSeconds: 60, maxReceiveCount: 1000 },
   mediaCleanup: { name: 'media-cleanup', visibilityTimeoutSeconds: 120, maxReceiveCount: 5 },
 } as const;
 
@@ -27,9 +33,9 @@ export interface Route {
 export const ROUTES: readonly Route[] = [
   {
     name: 'recorder-claims-ingest',
-    description: 'rtp and stream recordings wait for a recorder task to claim them',
+    description: 'rtp recordings wait for a recorder task to claim them (stream ingest joins when it exists)',
     eventTypes: ['recording.requested'],
-    sourceTypes: ['rtp', 'stream'],
+    sourceTypes: ['rtp'],
     queue: 'recorderJobs',
   },
   {

@@ -22,6 +22,9 @@ afterAll(async () => {
 });
 
 const otherTenant = { CAPSTAN_DEV_API_KEYS: 'acme:acme-key-0123456789abcdef' };
+// The recorder has its own e2e (test/media); here rtp recordings stay unclaimed, so stop and
+// delete exercise the paths of a recording nothing has started.
+const noRecorder = { CAPSTAN_RECORDER_ENABLED: 'false' };
 
 describe('local runtime (npm start)', () => {
   let apiKey = '';
@@ -29,7 +32,7 @@ describe('local runtime (npm start)', () => {
   let deletedId = '';
 
   it('boots offline, prints a dev key, serves health and the API', async () => {
-    runtime = await startRuntimeProcess({ CAPSTAN_DATA_DIR: dataDir, CAPSTAN_LOG_LEVEL: 'info' });
+    runtime = await startRuntimeProcess({ CAPSTAN_DATA_DIR: dataDir, CAPSTAN_LOG_LEVEL: 'info', ...noRecorder });
     // No CAPSTAN_DEV_API_KEY: one was generated, printed and kept in the data dir.
     apiKey = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
     expect(runtime.stderr()).toContain(apiKey);
@@ -88,7 +91,7 @@ describe('local runtime (npm start)', () => {
   });
 
   it('after a restart the data is all there and the pipeline keeps running', async () => {
-    runtime = await startRuntimeProcess({ CAPSTAN_DATA_DIR: dataDir, ...otherTenant });
+    runtime = await startRuntimeProcess({ CAPSTAN_DATA_DIR: dataDir, ...otherTenant, ...noRecorder });
     const api = http(runtime.url, apiKey);
     expect(runtime.stderr()).not.toContain(apiKey); // the kept key is reused, not re-announced
     const first = await api('GET', `/v1/recordings/${ids[0]}`);

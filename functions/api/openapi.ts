@@ -39,7 +39,17 @@ export function openApiDocument(routes: readonly Route[], info: { title: string;
       summary: doc.summary,
       tags: doc.tags,
       parameters: [...params, ...queryParameters(doc.query), ...headers],
-      ...(doc.requestBody ? { requestBody: { required: true, content: { 'application/json': { schema: schema(doc.requestBody, 'input') } } } } : {}),
+      ...(doc.requestBody
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': { schema: schema(doc.requestBody, 'input') },
+                ...Object.fromEntries((doc.alsoAccepts ?? []).map((type) => [type, { schema: { type: 'string' } }])),
+              },
+            },
+          }
+        : {}),
       responses,
       security: route.public ? [] : [{ bearer: [] }],
     };

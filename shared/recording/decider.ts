@@ -151,13 +151,15 @@ export function decide(command: RecordingCommand, state: RecordingState): Record
       const s = existing(state, command);
       if (s.source_type !== 'rtp') return refuse(command, s, 'tracks are registered on rtp recordings');
       if (!CAPTURING.includes(s.status)) return refuse(command, s, 'the capture has ended');
-      const fresh = command.data.tracks.filter((track) => {
-        const known = s.tracks.find((t) => (track.ssrc === null ? t.ssrc === null && t.payload_type === track.payload_type : t.ssrc === track.ssrc));
+      // Checked against earlier tracks of the same request too: one SSRC, one codec, once.
+      const fresh: typeof command.data.tracks = [];
+      for (const track of command.data.tracks) {
+        const known = [...s.tracks, ...fresh].find((t) => (track.ssrc === null ? t.ssrc === null && t.payload_type === track.payload_type : t.ssrc === track.ssrc));
         if (known && (known.codec !== track.codec || known.payload_type !== track.payload_type)) {
-          throw new TrackConflictError(track.ssrc ?? -1, `as ${known.codec} with payload type ${known.payload_type}`);
+          throw new TrackConflictError(track.ssrc, `as ${known.codec} with payload type ${known.payload_type}`, track.payload_type);
         }
-        return known === undefined;
-      });
+        if (known === undefined) fresh.push(track);
+      }
       return fresh.length === 0 ? [] : [recordingEvent('TracksRegistered', { tracks: fresh })];
     }
     case 'RecordRoomEvents': {
@@ -186,6 +188,7 @@ export function decide(command: RecordingCommand, state: RecordingState): Record
     }
     case 'RecoverRecording': {
       const s = existing(state, command);
+      if (s.interrupted_by === null && s.claimed_by === command.data.recorder_id) return []; // a retried recovery
       if (s.interrupted_by === null) return refuse(command, s, 'only an interrupted recording is recovered');
       return [recordingEvent('RecordingRecovered', command.data)];
     }

@@ -5,17 +5,24 @@ import type {
   DeleteRecording,
   FailRecording,
   FinishCapture,
+  InterruptRecording,
   PauseRecording,
+  RecordCaptureGap,
   RecordingCommand,
+  RecordRoomEvents,
+  RecordTrack,
+  RecoverRecording,
+  RegisterTracks,
   RequestRecording,
   ResumeRecording,
   StartRecording,
   StopRecording,
 } from './commands.ts';
 import { decide, evolve, initialState, type RecordingState } from './decider.ts';
-import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError } from './errors.ts';
+import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError, TrackConflictError } from './errors.ts';
 import { RecordingEventSchema, recordingEvent, type RecordingEvent } from './events.ts';
 import { DEFAULT_KEY_TEMPLATE, type Artifact, type Failure } from './model.ts';
+import type { RecordedTrack, RegisteredTrack, TimelineEntry } from './tracks.ts';
 
 // ---------------------------------------------------------------------------------------
 // given / when / then over events (emmett style)
@@ -90,6 +97,16 @@ const cmd = {
   complete: (data: CompleteRecording['data']): CompleteRecording => ({ type: 'CompleteRecording', metadata, data }),
   fail: (data: Failure): FailRecording => ({ type: 'FailRecording', metadata, data }),
   delete: (reason: string | null = null): DeleteRecording => ({ type: 'DeleteRecording', metadata, data: { reason } }),
+  registerTracks: (...tracks: RegisteredTrack[]): RegisterTracks => ({ type: 'RegisterTracks', metadata, data: { tracks } }),
+  recordRoomEvents: (...events: TimelineEntry[]): RecordRoomEvents => ({ type: 'RecordRoomEvents', metadata, data: { events } }),
+  recordTrack: (data: RecordedTrack): RecordTrack => ({ type: 'RecordTrack', metadata, data }),
+  recordGap: (data: RecordCaptureGap['data']): RecordCaptureGap => ({ type: 'RecordCaptureGap', metadata, data }),
+  interrupt: (recorder_id = 'recorder-1', reason = 'lease_expired'): InterruptRecording => ({ type: 'InterruptRecording', metadata, data: { recorder_id, reason } }),
+  recover: (data: Partial<RecoverRecording['data']> = {}): RecoverRecording => ({
+    type: 'RecoverRecording',
+    metadata,
+    data: { recorder_id: 'recorder-2', segments: 3, truncated_bytes: 0, ...data },
+  }),
 };
 
 const artifact: Artifact = {
@@ -318,6 +335,18 @@ describe('FinishCapture', () => {
     ]);
   });
 
+  it('emits RecordingStopped from starting (claimed, nothing started): the duration is 0', () => {
+    given(at.starting).when(cmd.finish({}, LATER)).then([{ type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 0 } }]);
+  });
+
+  it('carries the sync manifest the recorder wrote', () => {
+    const manifest = { key: 'tenant-a/rec_00000000000000000000000001/manifest.json', bytes: 812, sha256: 'ef'.repeat(32) };
+    const events = given(at.stopping).when(cmd.finish({ manifest }, LATER)).then([
+      { type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 90, manifest } },
+    ]);
+    expect(fold([...at.stopping, ...events]).status).toBe('processing');
+  });
+
   it('refuses to finish a capture that never started', () => {
     given(at.requested).when(cmd.finish()).thenThrows(InvalidTransitionError, 'cannot finish capture a recording that is requested');
   });
@@ -380,6 +409,275 @@ describe('DeleteRecording', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------
+// rtp tracks, room timeline and recorder reports
+// ---------------------------------------------------------------------------------------
+
+const track = (overrides: Partial<RegisteredTrack> = {}): RegisteredTrack => ({
+  track_id: 'trk_1',
+  ssrc: 1111,
+  payload_type: 97,
+  codec: 'opus',
+  clock_rate: 48000,
+  channels: 2,
+  kind: 'audio',
+  peer_id: 'peer-a',
+  display_name: 'Ada',
+  track_type: 'microphone',
+  registered_at: NOW,
+  ...overrides,
+});
+const opusTrack = track();
+const vp8Track = track({ track_id: 'trk_2', ssrc: 2222, payload_type: 96, codec: 'vp8', clock_rate: 90000, channels: null, kind: 'video', track_type: 'camera' });
+const registered = (...tracks: RegisteredTrack[]) => recordingEvent('TracksRegistered', { tracks });
+
+const recordedTrack = (overrides: Partial<RecordedTrack> = {}): RecordedTrack => ({
+  track_id: 'trk_1',
+  ssrc: 1111,
+  key: 'tenant-a/rec_00000000000000000000000001/tracks/trk_1.ogg',
+  file_name: 'trk_1.ogg',
+  content_type: 'audio/ogg',
+  container: 'ogg',
+  bytes: 4096,
+  sha256: 'cd'.repeat(32),
+  duration_seconds: 89.5,
+  first_packet_at: NOW,
+  stats: { packets: 4475, lost: 2, duplicates: 0, reordered: 1, gaps: 0 },
+  ...overrides,
+});
+
+const gap = (segment_index: number | null = 4): RecordCaptureGap['data'] => ({
+  reason: 'upload_failed',
+  segment_index,
+  packets: 250,
+  bytes: 40_000,
+  from: NOW,
+  to: LATER,
+});
+
+const peerJoined: TimelineEntry = { type: 'peer_joined', peer_id: 'peer-a', display_name: 'Ada', at: NOW };
+const producerPaused: TimelineEntry = { type: 'producer_paused', peer_id: 'peer-a', ssrc: 1111, at: LATER };
+
+const botRequested = recordingEvent('RecordingRequested', { ...requestData, source: { type: 'bot', meeting_url: 'https://meet.example.com/abc' } });
+const streamRequested = recordingEvent('RecordingRequested', {
+  ...requestData,
+  source: { type: 'stream', encoding: 'pcm_s16le', sample_rate: 16000 },
+  outputs: ['audio.wav'],
+});
+const interrupted = recordingEvent('RecordingInterrupted', { recorder_id: 'recorder-1', reason: 'lease_expired' });
+
+describe('RegisterTracks', () => {
+  it('emits TracksRegistered with every track on an rtp recording that has none', () => {
+    given(at.requested).when(cmd.registerTracks(opusTrack, vp8Track)).then([
+      { type: 'TracksRegistered', schema_version: 1, data: { tracks: [opusTrack, vp8Track] } },
+    ]);
+  });
+
+  it('emits only the tracks whose SSRC is new, while recording or paused', () => {
+    const known = [...at.recording, registered(opusTrack)];
+    const retried = track({ track_id: 'trk_9' }); // same SSRC, codec and payload type: a retry
+    given(known).when(cmd.registerTracks(retried, vp8Track)).then([{ type: 'TracksRegistered', schema_version: 1, data: { tracks: [vp8Track] } }]);
+    given([...at.paused, registered(opusTrack)]).when(cmd.registerTracks(vp8Track)).then([registered(vp8Track)]);
+  });
+
+  it('folds the registered tracks into the state the decider keeps', () => {
+    const state = fold([...at.starting, registered(opusTrack, vp8Track)]);
+    expect(state).toMatchObject({
+      tracks: [
+        { ssrc: 1111, payload_type: 97, codec: 'opus' },
+        { ssrc: 2222, payload_type: 96, codec: 'vp8' },
+      ],
+    });
+  });
+
+  it('does nothing when every SSRC is already registered with the same codec and payload type', () => {
+    const known = [...at.recording, registered(opusTrack, vp8Track)];
+    given(known).when(cmd.registerTracks(track({ track_id: 'trk_7', peer_id: 'someone-else' }), track({ ...vp8Track, track_id: 'trk_8' }))).thenNothing();
+    given(known).when(cmd.registerTracks(opusTrack)).thenNothing();
+  });
+
+  it('refuses a bot or stream recording: tracks are registered on rtp recordings', () => {
+    given([botRequested]).when(cmd.registerTracks(opusTrack)).thenThrows(InvalidTransitionError, /tracks are registered on rtp recordings/);
+    given([streamRequested]).when(cmd.registerTracks(opusTrack)).thenThrows(InvalidTransitionError, /tracks are registered on rtp recordings/);
+  });
+
+  it('refuses once the capture has ended (stopping and after)', () => {
+    given(at.stopping).when(cmd.registerTracks(opusTrack)).thenThrows(InvalidTransitionError, 'cannot register tracks a recording that is stopping: the capture has ended');
+    for (const stream of [at.processing, at.completed, at.failed, at.deleted]) {
+      given(stream).when(cmd.registerTracks(opusTrack)).thenThrows(InvalidTransitionError, /the capture has ended/);
+    }
+  });
+
+  it('refuses the same SSRC with another codec or payload type (TrackConflictError)', () => {
+    const known = [...at.recording, registered(opusTrack)];
+    given(known)
+      .when(cmd.registerTracks(track({ track_id: 'trk_3', codec: 'vp8', payload_type: 97, kind: 'video', clock_rate: 90000, channels: null })))
+      .thenThrows(TrackConflictError, 'SSRC 1111 is already registered as opus with payload type 97');
+    given(known).when(cmd.registerTracks(track({ track_id: 'trk_3', payload_type: 111 }))).thenThrows(TrackConflictError, /SSRC 1111/);
+  });
+
+  it('a conflict refuses the whole request, new tracks in it included', () => {
+    const conflicting = track({ track_id: 'trk_3', payload_type: 111 });
+    given([...at.recording, registered(opusTrack)]).when(cmd.registerTracks(vp8Track, conflicting)).thenThrows(TrackConflictError);
+  });
+
+  describe('without an SSRC (latched later by payload type, as for an ffmpeg SDP)', () => {
+    const latchOpus = track({ track_id: 'trk_4', ssrc: null });
+    const latchVp8 = track({ ...vp8Track, track_id: 'trk_5', ssrc: null });
+
+    it('emits a null-SSRC track whose payload type is new', () => {
+      given([...at.recording, registered(latchOpus)]).when(cmd.registerTracks(latchVp8)).then([registered(latchVp8)]);
+    });
+
+    it('does nothing for a null-SSRC track with an already registered payload type and codec', () => {
+      given([...at.recording, registered(latchOpus, latchVp8)]).when(cmd.registerTracks(track({ ...latchOpus, track_id: 'trk_6' }), latchVp8)).thenNothing();
+    });
+
+    it('refuses a null-SSRC track with a known payload type but another codec', () => {
+      given([...at.recording, registered(latchOpus)])
+        .when(cmd.registerTracks(track({ ...vp8Track, track_id: 'trk_6', ssrc: null, payload_type: 97 })))
+        .thenThrows(TrackConflictError, /as opus with payload type 97/);
+    });
+
+    it('is not confused with a track that has an SSRC and the same payload type', () => {
+      given([...at.recording, registered(opusTrack)]).when(cmd.registerTracks(latchOpus)).then([registered(latchOpus)]);
+    });
+  });
+
+  describe('duplicates inside one request', () => {
+    it('registers an SSRC repeated identically in one request once', () => {
+      given(at.recording).when(cmd.registerTracks(opusTrack, track({ track_id: 'trk_9' }), vp8Track)).then([registered(opusTrack, vp8Track)]);
+      const latch = track({ ssrc: null });
+      given(at.recording).when(cmd.registerTracks(latch, track({ ssrc: null, track_id: 'trk_9' }))).then([registered(latch)]);
+    });
+
+    it('refuses one request that gives an SSRC two codecs', () => {
+      given(at.recording)
+        .when(cmd.registerTracks(opusTrack, track({ track_id: 'trk_9', payload_type: 96, codec: 'vp8', kind: 'video', clock_rate: 90000, channels: null })))
+        .thenThrows(TrackConflictError, /SSRC 1111 is already registered as opus with payload type 97/);
+    });
+  });
+});
+
+describe('RecordRoomEvents', () => {
+  it('emits RoomEventsRecorded with the entries, from requested through stopping', () => {
+    for (const stream of [at.requested, at.starting, at.recording, at.paused, at.stopping]) {
+      given(stream).when(cmd.recordRoomEvents(peerJoined, producerPaused)).then([
+        { type: 'RoomEventsRecorded', schema_version: 1, data: { events: [peerJoined, producerPaused] } },
+      ]);
+    }
+  });
+
+  it('leaves the decider state as it was (the timeline lives in the view)', () => {
+    const before = fold(at.recording);
+    expect(evolve(before, recordingEvent('RoomEventsRecorded', { events: [peerJoined] }))).toEqual(before);
+  });
+
+  it('refuses a bot or stream recording', () => {
+    given([botRequested]).when(cmd.recordRoomEvents(peerJoined)).thenThrows(InvalidTransitionError, /room events are recorded on rtp recordings/);
+    given([streamRequested]).when(cmd.recordRoomEvents(peerJoined)).thenThrows(InvalidTransitionError, /room events are recorded on rtp recordings/);
+  });
+
+  it('refuses once the capture has ended (processing, completed, failed)', () => {
+    given(at.completed).when(cmd.recordRoomEvents(peerJoined)).thenThrows(InvalidTransitionError, 'cannot record room events a recording that is completed: the capture has ended');
+    given(at.processing).when(cmd.recordRoomEvents(peerJoined)).thenThrows(InvalidTransitionError);
+    given(at.failed).when(cmd.recordRoomEvents(peerJoined)).thenThrows(InvalidTransitionError);
+  });
+});
+
+describe('RecordTrack', () => {
+  it('emits TrackRecorded while recording or stopping', () => {
+    const data = recordedTrack();
+    given([...at.recording, registered(opusTrack)]).when(cmd.recordTrack(data)).then([{ type: 'TrackRecorded', schema_version: 1, data }]);
+    given([...at.stopping, registered(opusTrack)]).when(cmd.recordTrack(data)).then([{ type: 'TrackRecorded', schema_version: 1, data }]);
+  });
+
+  it('emits for another SSRC once one is recorded', () => {
+    const second = recordedTrack({ track_id: 'trk_2', ssrc: 2222, file_name: 'trk_2.webm', container: 'webm', content_type: 'video/webm' });
+    given([...at.stopping, recordingEvent('TrackRecorded', recordedTrack())]).when(cmd.recordTrack(second)).then([recordingEvent('TrackRecorded', second)]);
+  });
+
+  it('does nothing for an SSRC already recorded, even after the capture stopped', () => {
+    const done = recordingEvent('TrackRecorded', recordedTrack());
+    given([...at.stopping, done]).when(cmd.recordTrack(recordedTrack({ bytes: 1 }))).thenNothing();
+    given([...at.stopping, done, ev.stopped]).when(cmd.recordTrack(recordedTrack())).thenNothing();
+  });
+
+  it('refuses when no recorder holds the recording', () => {
+    given(at.requested).when(cmd.recordTrack(recordedTrack())).thenThrows(InvalidTransitionError, 'cannot record track a recording that is requested');
+    given(at.processing).when(cmd.recordTrack(recordedTrack())).thenThrows(InvalidTransitionError);
+  });
+});
+
+describe('RecordCaptureGap', () => {
+  it('emits CaptureGapRecorded while claimed', () => {
+    for (const stream of [at.starting, at.recording, at.paused, at.stopping]) {
+      given(stream).when(cmd.recordGap(gap(4))).then([{ type: 'CaptureGapRecorded', schema_version: 1, data: gap(4) }]);
+    }
+  });
+
+  it('emits each gap that has no segment index (they cannot be told apart)', () => {
+    const first = recordingEvent('CaptureGapRecorded', { ...gap(null), reason: 'unknown_ssrc_expired' });
+    given([...at.recording, first]).when(cmd.recordGap(gap(null))).then([recordingEvent('CaptureGapRecorded', gap(null))]);
+  });
+
+  it('does nothing for a segment_index already recorded', () => {
+    given([...at.recording, recordingEvent('CaptureGapRecorded', gap(4))]).when(cmd.recordGap({ ...gap(4), packets: 1 })).thenNothing();
+  });
+
+  it('refuses when no recorder holds the recording', () => {
+    given(at.requested).when(cmd.recordGap(gap(4))).thenThrows(InvalidTransitionError, 'cannot record capture gap a recording that is requested');
+    given(at.processing).when(cmd.recordGap(gap(4))).thenThrows(InvalidTransitionError);
+  });
+});
+
+describe('InterruptRecording', () => {
+  it('emits RecordingInterrupted while claimed', () => {
+    for (const stream of [at.starting, at.recording, at.paused, at.stopping]) {
+      given(stream).when(cmd.interrupt()).then([{ type: 'RecordingInterrupted', schema_version: 1, data: { recorder_id: 'recorder-1', reason: 'lease_expired' } }]);
+    }
+    expect(fold([...at.recording, interrupted])).toMatchObject({ status: 'recording', interrupted_by: 'recorder-1' });
+  });
+
+  it('does nothing when already interrupted', () => {
+    given([...at.recording, interrupted]).when(cmd.interrupt()).thenNothing();
+    given([...at.recording, interrupted]).when(cmd.interrupt('recorder-1', 'another reason')).thenNothing();
+  });
+
+  it('refuses a recording no recorder holds', () => {
+    given(at.requested).when(cmd.interrupt()).thenThrows(InvalidTransitionError, 'cannot interrupt a recording that is requested');
+    given(at.completed).when(cmd.interrupt()).thenThrows(InvalidTransitionError);
+  });
+});
+
+describe('RecoverRecording', () => {
+  it('emits RecordingRecovered after an interruption, and the new recorder holds it', () => {
+    const events = given([...at.recording, interrupted]).when(cmd.recover()).then([
+      { type: 'RecordingRecovered', schema_version: 1, data: { recorder_id: 'recorder-2', segments: 3, truncated_bytes: 0 } },
+    ]);
+    expect(fold([...at.recording, interrupted, ...events])).toMatchObject({ status: 'recording', claimed_by: 'recorder-2', interrupted_by: null });
+  });
+
+  it('refuses a recording that is not interrupted (including one already recovered)', () => {
+    given(at.recording).when(cmd.recover()).thenThrows(InvalidTransitionError, 'cannot recover a recording that is recording: only an interrupted recording is recovered');
+    given(at.requested).when(cmd.recover()).thenThrows(InvalidTransitionError);
+    const byOther = recordingEvent('RecordingRecovered', { recorder_id: 'recorder-9', segments: 3, truncated_bytes: 0 });
+    given([...at.recording, interrupted, byOther]).when(cmd.recover()).thenThrows(InvalidTransitionError, /only an interrupted recording/);
+  });
+
+  it('a retried recovery by the same recorder is a no-op', () => {
+    const recovered = recordingEvent('RecordingRecovered', { recorder_id: 'recorder-2', segments: 3, truncated_bytes: 0 });
+    given([...at.recording, interrupted, recovered]).when(cmd.recover()).thenNothing();
+  });
+
+  it('after recovery the recording can be interrupted again', () => {
+    const recovered = recordingEvent('RecordingRecovered', { recorder_id: 'recorder-2', segments: 3, truncated_bytes: 0 });
+    given([...at.recording, interrupted, recovered]).when(cmd.interrupt('recorder-2')).then([
+      recordingEvent('RecordingInterrupted', { recorder_id: 'recorder-2', reason: 'lease_expired' }),
+    ]);
+  });
+});
+
 describe('a missing recording', () => {
   const commands: RecordingCommand[] = [
     cmd.claim(),
@@ -391,6 +689,12 @@ describe('a missing recording', () => {
     cmd.complete({ artifacts: [], duration_seconds: 0 }),
     cmd.fail(providerFailure),
     cmd.delete(),
+    cmd.registerTracks(track()),
+    cmd.recordRoomEvents({ type: 'peer_left', peer_id: 'peer-a', at: NOW }),
+    cmd.recordTrack(recordedTrack()),
+    cmd.recordGap(gap()),
+    cmd.interrupt(),
+    cmd.recover(),
   ];
   it.each(commands.map((c) => [c.type, c] as const))('%s on an empty stream throws RecordingNotFoundError', (_type, command) => {
     given([]).when(command).thenThrows(RecordingNotFoundError);

@@ -31,8 +31,8 @@ export class IdempotencyConflictError extends Error {
 }
 
 export class TrackConflictError extends Error {
-  constructor(readonly ssrc: number, readonly detail: string) {
-    super(`SSRC ${ssrc} is already registered ${detail}`);
+  constructor(readonly ssrc: number | null, readonly detail: string, payloadType?: number) {
+    super(`${ssrc === null ? `a track without SSRC on payload type ${payloadType}` : `SSRC ${ssrc}`} is already registered ${detail}`);
     this.name = 'TrackConflictError';
   }
 }

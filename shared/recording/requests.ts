@@ -65,6 +65,7 @@ export const RecordingResourceSchema = z.object({
   scheduled_for: z.string().nullable(),
   duration_seconds: z.number().nullable(),
   ingest: IngestSchema.nullable(),
+  recorder_id: z.string().nullable(),
   tracks: z.array(RegisteredTrackSchema.extend({ recording: RecordedTrackSchema.omit({ track_id: true, ssrc: true }).nullable() })),
   timeline: z.array(TimelineEntrySchema),
   capture_gaps: z.array(z.record(z.string(), z.unknown())),

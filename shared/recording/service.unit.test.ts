@@ -82,6 +82,7 @@ describe('recordingService', () => {
         duration_seconds: null,
         scheduled_for: null,
         ingest: null,
+        recorder_id: null,
         tracks: [],
         timeline: [],
         capture_gaps: [],

@@ -109,14 +109,16 @@ export function tracksFromSdp(sdp: string): { tracks: TrackDescriptorInput[]; er
   sections.forEach((section, index) => {
     const lines = section.split('\n').map((l) => l.trim());
     const media = /^m=(audio|video) \d+(?:\/\d+)? [A-Z/]+ ([\d ]+)$/.exec(lines[0] ?? '');
-    if (!media) return errors.push({ path: `sdp.m[${index}]`, message: `unsupported media line "${lines[0]}"` });
+    if (!media) {
+      // Data channels and other media are not recordable tracks: skipped, not refused.
+      if (/^m=(application|text|message) /.test(lines[0] ?? '')) return;
+      return errors.push({ path: `sdp.m[${index}]`, message: `unsupported media line "${lines[0]}"` });
+    }
     const ssrcs = [...new Set(lines.map((l) => /^a=ssrc:(\d+)/.exec(l)?.[1]).filter((s): s is string => s !== undefined).map(Number))];
     for (const pt of media[2]!.trim().split(/\s+/).map(Number)) {
       const rtpmap = lines.map((l) => new RegExp(`^a=rtpmap:${pt} ([\\w.-]+)/(\\d+)(?:/(\\d+))?`).exec(l)).find((m) => m !== null);
-      if (!rtpmap) {
-        errors.push({ path: `sdp.m[${index}]`, message: `payload type ${pt} has no a=rtpmap` });
-        continue;
-      }
+      // Static payload types (PCMU 0, PCMA 8, …) need no rtpmap and are not codecs we record.
+      if (!rtpmap) continue;
       const codec = rtpmap[1]!.toLowerCase();
       if (!(TRACK_CODECS as readonly string[]).includes(codec)) continue; // e.g. rtx, red, telephone-event
       const base = { payload_type: pt, codec, clock_rate: Number(rtpmap[2]), ...(rtpmap[3] ? { channels: Number(rtpmap[3]) } : {}), kind: media[1] as 'audio' | 'video' };

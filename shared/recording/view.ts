@@ -41,6 +41,8 @@ export interface RecordingView {
   duration_seconds: number | null;
   scheduled_for: string | null;
   ingest: Ingest | null;
+  /** The recorder that claimed the recording (its lease holder). */
+  recorder_id: string | null;
   tracks: TrackView[];
   timeline: TimelineEntry[];
   capture_gaps: EventOf<'CaptureGapRecorded'>['data'][];
@@ -76,6 +78,7 @@ export function projectRecording(view: RecordingView | null, stored: StoredEvent
       duration_seconds: null,
       scheduled_for: null,
       ingest: null,
+      recorder_id: null,
       tracks: [],
       timeline: [],
       capture_gaps: [],
@@ -92,7 +95,7 @@ export function projectRecording(view: RecordingView | null, stored: StoredEvent
     case 'RecordingScheduled':
       return { ...next, status: 'scheduled', scheduled_for: event.data.join_at };
     case 'RecordingClaimed':
-      return { ...next, status: 'starting', ingest: event.data.ingest ?? null };
+      return { ...next, status: 'starting', ingest: event.data.ingest ?? null, recorder_id: event.data.recorder_id };
     case 'RecordingStarted':
       return { ...next, status: 'recording', started_at: event.data.started_at };
     case 'RecordingPaused':
@@ -128,7 +131,11 @@ export function projectRecording(view: RecordingView | null, stored: StoredEvent
     case 'RecordingInterrupted':
       return { ...next, interruptions: [...next.interruptions, { ...event.data, at: stored.occurred_at, recovered_at: null }] };
     case 'RecordingRecovered':
-      return { ...next, interruptions: next.interruptions.map((i) => (i.recovered_at === null ? { ...i, recovered_at: stored.occurred_at } : i)) };
+      return {
+        ...next,
+        recorder_id: event.data.recorder_id,
+        interruptions: next.interruptions.map((i) => (i.recovered_at === null ? { ...i, recovered_at: stored.occurred_at } : i)),
+      };
     default: {
       const _never: never = event;
       throw new Error(`unknown event ${JSON.stringify(_never)}`);

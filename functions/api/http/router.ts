@@ -14,6 +14,8 @@ export interface RouteDoc {
   readonly operationId: string;
   readonly tags?: readonly string[];
   readonly requestBody?: z.ZodType;
+  /** Other body media types accepted beside JSON, documented as strings (e.g. `application/sdp`). */
+  readonly alsoAccepts?: readonly string[];
   readonly query?: z.ZodType;
   readonly responses: Readonly<Record<number, { description: string; schema?: z.ZodType }>>;
   readonly headers?: readonly { name: string; description: string; required?: boolean }[];

@@ -44,6 +44,7 @@ export function trackRoutes(service: RecordingService, maxBodyBytes: number): Ro
         operationId: 'registerTracks',
         tags: ['tracks'],
         requestBody: RegisterTracksRequestSchema,
+        alsoAccepts: ['application/sdp'],
         responses: { 201: { description: 'The tracks this request registered', schema: z.object({ items: z.array(RegisteredTrackSchema) }) }, ...ERRORS },
       },
       handle: async (req) => json(201, { items: await service.registerTracks(ctx(req), id(req), descriptors(req)) }),

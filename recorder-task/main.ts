@@ -1,0 +1,73 @@
+/**
+ * The recorder task: a long-running process (a Fargate service in the cloud, a child of
+ * `npm start` locally, or on its own). SIGTERM finishes and uploads every open recording and
+ * exits 0; SIGINT stops hard (leases lapse, another recorder recovers from S3). A forced exit
+ * fires before ECS's stop timeout would SIGKILL us mid-upload.
+ */
+import { sqsClient } from '../shared/aws/clients.ts';
+import { createLogger } from '../shared/logger.ts';
+import { buildAdapters } from '../shared/wiring.ts';
+import { readRecorderConfig } from './config.ts';
+import { recorderMetrics } from './observability.ts';
+import { serveRecorderHttp } from './http.ts';
+import { RecorderWorker } from './worker.ts';
+
+const config = readRecorderConfig(process.env);
+const logger = createLogger(config.CAPSTAN_LOG_LEVEL, { service: 'capstan-recorder', recorderId: config.CAPSTAN_RECORDER_ID });
+if (!config.CAPSTAN_RECORDER_QUEUE_URL) {
+  logger.error('CAPSTAN_RECORDER_QUEUE_URL is required');
+  process.exit(2);
+}
+const adapters = buildAdapters(config);
+const worker = new RecorderWorker({
+  config,
+  store: adapters.store,
+  service: adapters.service,
+  s3: adapters.s3,
+  logger,
+  sqs: sqsClient(config),
+  queueUrl: config.CAPSTAN_RECORDER_QUEUE_URL,
+});
+const observability = recorderMetrics(worker, config);
+const http = await serveRecorderHttp({
+  host: config.CAPSTAN_RECORDER_HTTP_HOST,
+  port: config.CAPSTAN_RECORDER_HTTP_PORT,
+  health: observability.health,
+  metrics: observability.render,
+});
+worker.start();
+logger.info('recorder ready', { http: http.url, ports: config.CAPSTAN_RECORDER_PORT_RANGE.join('-') });
+process.stdout.write(`${JSON.stringify({ ready: true, port: Number(new URL(http.url).port) })}\n`);
+
+let exiting = false;
+const gracefulStop = () => {
+  if (exiting) return;
+  exiting = true;
+  logger.info('stopping gracefully: finishing open recordings', { sessions: worker.sessions.size });
+  const force = setTimeout(() => {
+    logger.error('graceful stop took too long; exiting before the stop timeout');
+    process.exit(1);
+  }, config.CAPSTAN_RECORDER_STOP_TIMEOUT_SECONDS * 1000);
+  force.unref();
+  worker.shutdown('shutdown').then(
+    () => {
+      http.server.close();
+      process.exit(0);
+    },
+    (error: unknown) => {
+      logger.error('graceful stop failed', { error });
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', gracefulStop);
+// Started by `npm start`: when the parent goes away, its pipe closes; finish like on SIGTERM.
+if (process.env['CAPSTAN_RECORDER_EXIT_WITH_PARENT'] === 'true') {
+  process.stdin.on('end', gracefulStop);
+  process.stdin.resume();
+}
+process.on('SIGINT', () => {
+  logger.warn('SIGINT: stopping hard; open recordings will be recovered from S3 by the next recorder');
+  worker.abortNow();
+  process.exit(130);
+});

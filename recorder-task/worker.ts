@@ -1,0 +1,141 @@
+/**
+ * Takes recording jobs from the `recorder-jobs` queue. A job stays in flight while its
+ * recording runs: the message's visibility is the recorder's lease, renewed every third of
+ * the timeout. If a recorder dies, the lease runs out, the job reappears, and whoever
+ * receives it finds the recording claimed but unattended and recovers it from S3.
+ */
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { EventBridgeEnvelopeSchema } from '../shared/integration/envelope.ts';
+import type { Logger } from '../shared/logger.ts';
+import { foldRecording } from '../shared/recording/view.ts';
+import type { RecorderConfig } from './config.ts';
+import { finalizeRecording } from './finalize/finalize.ts';
+import { PortAllocator, PortRangeExhaustedError } from './ingest/ports.ts';
+import { RecordingSession, type SessionDeps, type StopReason } from './session.ts';
+
+const CLAIMED = new Set(['starting', 'recording', 'paused', 'stopping']);
+
+export class RecorderWorker {
+  readonly sessions = new Map<string, RecordingSession>();
+  readonly counters = { jobs: 0, recovered: 0, jobErrors: 0 };
+  private readonly ports: PortAllocator;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private draining = false;
+
+  constructor(
+    private readonly deps: SessionDeps & { sqs: SQSClient; queueUrl: string },
+    private readonly config: RecorderConfig = deps.config,
+  ) {
+    const [first, last] = config.CAPSTAN_RECORDER_PORT_RANGE;
+    this.ports = new PortAllocator(first, last);
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      try {
+        const page = await this.deps.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: this.deps.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: this.config.CAPSTAN_RECORDER_LEASE_SECONDS }),
+          { abortSignal: this.abort.signal },
+        );
+        for (const message of page.Messages ?? []) void this.handle(message);
+      } catch (error) {
+        if (this.abort.signal.aborted) break;
+        this.deps.logger.warn('job poll failed', { error });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async handle(message: Message): Promise<void> {
+    this.counters.jobs++;
+    const lease = this.holdLease(message);
+    try {
+      const envelope = EventBridgeEnvelopeSchema.safeParse(JSON.parse(message.Body ?? '{}'));
+      if (!envelope.success || envelope.data.detail.type !== 'recording.requested' || envelope.data.detail.source_type !== 'rtp') {
+        this.deps.logger.warn('job ignored: not an rtp recording request', { messageId: message.MessageId });
+        return await this.done(message);
+      }
+      const { recording_id: recordingId, tenant_id: tenantId } = envelope.data.detail;
+      const view = foldRecording(await this.deps.store.readStream(recordingId));
+      if (view === null || this.sessions.has(recordingId)) return await this.done(message);
+      if (view.status === 'requested' || view.status === 'scheduled') {
+        const port = this.ports.allocate();
+        try {
+          const session = await RecordingSession.start(this.deps, recordingId, tenantId, port);
+          this.sessions.set(recordingId, session);
+          await session.ended;
+        } finally {
+          this.sessions.delete(recordingId);
+          this.ports.release(port);
+        }
+      } else if (CLAIMED.has(view.status)) {
+        await this.recover(recordingId, tenantId, view.recorder_id ?? 'unknown');
+      }
+      await this.done(message);
+    } catch (error) {
+      this.counters.jobErrors++;
+      // Leave the message: it reappears after the lease and is tried again (or dead-lettered).
+      this.deps.logger.error('job failed; it will be retried after its lease', { messageId: message.MessageId, error, portsExhausted: error instanceof PortRangeExhaustedError });
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** The previous recorder's lease ran out: finalize from what reached S3 and say so in events. */
+  private async recover(recordingId: string, tenantId: string, previous: string): Promise<void> {
+    const log = this.deps.logger.child({ recordingId });
+    log.warn('recovering a recording whose recorder stopped renewing its lease', { previousRecorder: previous });
+    const me = this.config.CAPSTAN_RECORDER_ID;
+    await this.deps.service.system(recordingId, tenantId, (now) => ({ type: 'InterruptRecording', metadata: { now }, data: { recorder_id: previous, reason: 'lease_expired' } }));
+    const stored = await this.deps.store.readStream(recordingId);
+    const view = foldRecording(stored)!;
+    const manifest = await finalizeRecording(
+      { s3: this.deps.s3, bucket: this.config.CAPSTAN_BUCKET, service: this.deps.service, workDir: this.config.CAPSTAN_RECORDER_WORK_DIR, recorderId: me, logger: log },
+      { view, stopReason: 'recovered', recovered: true },
+      stored,
+    );
+    await this.deps.service.system(recordingId, tenantId, (now) => ({
+      type: 'RecoverRecording',
+      metadata: { now },
+      data: { recorder_id: me, segments: manifest.segments.length, truncated_bytes: manifest.segments.reduce((n, s) => n + s.truncated_bytes, 0) },
+    }));
+    this.counters.recovered++;
+  }
+
+  private holdLease(message: Message) {
+    const renewMs = (this.config.CAPSTAN_RECORDER_LEASE_SECONDS * 1000) / 3;
+    const timer = setInterval(() => {
+      void this.deps.sqs
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: this.deps.queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: this.config.CAPSTAN_RECORDER_LEASE_SECONDS }))
+        .catch((error: unknown) => this.deps.logger.warn('lease renewal failed', { error }));
+    }, renewMs);
+    return { release: () => clearInterval(timer) };
+  }
+
+  private async done(message: Message): Promise<void> {
+    await this.deps.sqs.send(new DeleteMessageCommand({ QueueUrl: this.deps.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+  }
+
+  /** Graceful: stop taking jobs, finish and upload every open recording. */
+  async shutdown(reason: StopReason = 'shutdown'): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.abort.abort();
+    await this.loop;
+    await Promise.all([...this.sessions.values()].map((s) => s.stop(reason)));
+  }
+
+  /** Hard: stop taking jobs and let in-flight leases lapse; a later recorder recovers them. */
+  abortNow(): void {
+    this.abort.abort();
+  }
+
+  get portsInUse(): number {
+    return this.ports.allocated;
+  }
+}
