@@ -24,6 +24,7 @@ function sessionTotals(session: RecordingSession): Totals {
     bytes: r.counters.bytes,
     rtp: r.counters.rtp,
     rtcp: r.counters.rtcp,
+    rtcp_muxed: r.counters.rtcpMuxed,
     lost,
     duplicates,
     reordered,
@@ -62,6 +63,7 @@ export function recorderMetrics(worker: RecorderWorker, config: RecorderConfig) 
     };
     metric('capstan_recorder_packets_received_total', 'counter', 'RTP packets received', [['', t['rtp'] ?? 0]]);
     metric('capstan_recorder_rtcp_packets_received_total', 'counter', 'RTCP packets received', [['', t['rtcp'] ?? 0]]);
+    metric('capstan_recorder_rtcp_muxed_total', 'counter', 'RTCP packets that arrived on the RTP port (RFC 5761 muxing)', [['', t['rtcp_muxed'] ?? 0]]);
     metric('capstan_recorder_bytes_received_total', 'counter', 'UDP payload bytes received', [['', t['bytes'] ?? 0]]);
     metric('capstan_recorder_packets_lost_total', 'counter', 'RTP packets missing by sequence number (expected minus received)', [['', t['lost'] ?? 0]]);
     metric('capstan_recorder_packets_duplicate_total', 'counter', 'RTP packets received more than once', [['', t['duplicates'] ?? 0]]);

@@ -43,7 +43,7 @@ export class IngestRouter {
   readonly dropped: Record<DropReason, number> = Object.fromEntries(
     [...MALFORMED_REASONS, 'unknown_ssrc_expired', 'unknown_ssrc_overflow', 'rtcp_malformed'].map((r) => [r, 0]),
   ) as Record<DropReason, number>;
-  readonly counters = { datagrams: 0, bytes: 0, rtp: 0, rtcp: 0, unknownSsrcPackets: 0, ssrcChanges: 0, heldBytes: 0 };
+  readonly counters = { datagrams: 0, bytes: 0, rtp: 0, rtcp: 0, rtcpMuxed: 0, unknownSsrcPackets: 0, ssrcChanges: 0, heldBytes: 0 };
   lastPacketAtMs = 0;
   private readonly held = new Map<number, Held>();
   /** Registrations still waiting for an SSRC: payload type → track ids. */
@@ -57,7 +57,10 @@ export class IngestRouter {
     this.counters.datagrams++;
     this.counters.bytes += data.length;
     this.lastPacketAtMs = atMs;
-    if (isRtcp(data)) return this.acceptRtcp(data, atMs);
+    if (isRtcp(data)) {
+      this.counters.rtcpMuxed++;
+      return this.acceptRtcp(data, atMs);
+    }
     const header = parseRtpHeader(data, this.options.maxDatagramBytes);
     if (!header.ok) {
       this.dropped[header.reason]++;

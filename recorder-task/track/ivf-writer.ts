@@ -67,10 +67,3 @@ export class IvfWriter {
     return this.framesWritten;
   }
 }
-
-/** VP8 keyframes carry the picture size (RFC 6386 §9.1): 3-byte tag, start code 9d 01 2a, 14-bit sizes. */
-export const vp8KeyframeSize = (frame: Uint8Array): { widthPx: number; heightPx: number } | undefined => {
-  if (frame.length < 10 || (frame[0]! & 0x01) !== 0) return undefined;
-  if (frame[3] !== 0x9d || frame[4] !== 0x01 || frame[5] !== 0x2a) return undefined;
-  return { widthPx: (frame[6]! | (frame[7]! << 8)) & 0x3fff, heightPx: (frame[8]! | (frame[9]! << 8)) & 0x3fff };
-};

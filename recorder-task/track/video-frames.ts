@@ -1,5 +1,6 @@
 /**
- * Ordered video RTP packets → whole, decodable frames (werift depacketizers).
+ * Ordered video RTP packets → whole, decodable frames (werift depacketizers for H.264 and
+ * VP9; VP8 and the VP9 keyframe flag are read here, see codec-headers.ts for why).
  *
  * A frame is the run of packets sharing one RTP timestamp; the marker bit ends it (RFC 3550:
  * "the end of a frame"). werift's `isFinalPacketInSequence` must be the marker for video, else
@@ -9,7 +10,8 @@
  * skipped until the next whole keyframe: a frame that references lost data would make every
  * decoder print errors and smear the picture until then anyway.
  */
-import { H264RtpPayload, RtpHeader, RtpPacket, Vp8RtpPayload, Vp9RtpPayload, dePacketizeRtpPackets, type DepacketizerCodec } from 'werift-rtp';
+import { H264RtpPayload, RtpHeader, RtpPacket, Vp9RtpPayload, dePacketizeRtpPackets } from 'werift-rtp';
+import { vp8Depacketize, vp8IsKeyframe, vp8StartsFrame, vp9IsKeyframe } from './codec-headers.ts';
 import type { OrderedPacket } from './packets.ts';
 
 export type VideoCodec = 'vp8' | 'vp9' | 'h264';
@@ -27,13 +29,11 @@ export interface VideoFrames {
   readonly droppedFrames: number;
 }
 
-const DEPACKETIZER: Record<VideoCodec, DepacketizerCodec> = { vp8: 'VP8', vp9: 'VP9', h264: 'MPEG4/ISO/AVC' };
-
 const startsFrame = (codec: VideoCodec, payload: Buffer): boolean => {
   if (payload.length === 0) return false;
   switch (codec) {
     case 'vp8':
-      return Vp8RtpPayload.deSerialize(payload).payloadHeaderExist;
+      return vp8StartsFrame(payload);
     case 'vp9':
       return Vp9RtpPayload.deSerialize(payload).bBit === 1;
     case 'h264':
@@ -43,21 +43,6 @@ const startsFrame = (codec: VideoCodec, payload: Buffer): boolean => {
       throw new Error(`unknown codec ${String(unknown)}`);
     }
   }
-};
-
-/**
- * VP9 keyframe from the frame's uncompressed header (VP9 spec §6.2): frame_marker (2 bits = 2),
- * profile (2 bits, + a reserved bit in profile 3), show_existing_frame, then frame_type (0 = key).
- * The RTP descriptor's P bit would say the same, but ffmpeg 5.1's VP9 packetizer never sets it,
- * so werift calls every ffmpeg VP9 frame a keyframe.
- */
-export const vp9IsKeyframe = (frame: Uint8Array): boolean => {
-  const byte = frame[0];
-  if (byte === undefined || byte >> 6 !== 2) return false;
-  const profile = ((byte >> 5) & 1) | (((byte >> 4) & 1) << 1);
-  const showExistingBit = profile === 3 ? 2 : 3;
-  if ((byte >> showExistingBit) & 1) return false;
-  return ((byte >> (showExistingBit - 1)) & 1) === 0;
 };
 
 /** Packets of one frame, and whether the packet before it was lost. */
@@ -84,6 +69,17 @@ const isWhole = (codec: VideoCodec, packets: readonly OrderedPacket[]): boolean 
   return startsFrame(codec, first.payload);
 };
 
+const depacketize = (codec: VideoCodec, packets: readonly OrderedPacket[]): { data: Buffer; isKeyframe: boolean } | undefined => {
+  if (codec === 'vp8') {
+    const data = vp8Depacketize(packets.map((p) => p.payload));
+    return data && { data, isKeyframe: vp8IsKeyframe(data) };
+  }
+  // werift needs only payloads, sequence numbers and timestamps; its isFinalPacketInSequence is moot: frames come whole.
+  const rtp = packets.map((p) => new RtpPacket(new RtpHeader({ sequenceNumber: p.sequence, timestamp: p.timestamp, marker: p.marker, payloadType: p.payloadType }), p.payload));
+  const { data, isKeyframe } = dePacketizeRtpPackets(codec === 'vp9' ? 'VP9' : 'MPEG4/ISO/AVC', rtp);
+  return { data, isKeyframe: codec === 'vp9' ? vp9IsKeyframe(data) : isKeyframe };
+};
+
 export const assembleVideoFrames = (codec: VideoCodec, packets: readonly OrderedPacket[]): VideoFrames => {
   const frames: VideoFrame[] = [];
   let keyframes = 0;
@@ -93,13 +89,7 @@ export const assembleVideoFrames = (codec: VideoCodec, packets: readonly Ordered
     const first = group.packets[0]!;
     let frame: { data: Buffer; isKeyframe: boolean } | undefined;
     try {
-      if (isWhole(codec, group.packets)) {
-        const rtp = group.packets.map(
-          (p) => new RtpPacket(new RtpHeader({ sequenceNumber: p.sequence, timestamp: p.timestamp, marker: p.marker, payloadType: p.payloadType }), p.payload),
-        );
-        const depacketized = dePacketizeRtpPackets(DEPACKETIZER[codec], rtp);
-        frame = { data: depacketized.data, isKeyframe: codec === 'vp9' ? vp9IsKeyframe(depacketized.data) : depacketized.isKeyframe };
-      }
+      if (isWhole(codec, group.packets)) frame = depacketize(codec, group.packets);
     } catch {
       // werift reads past the end of some malformed payloads (e.g. a STAP-A with a bad size).
       frame = undefined;

@@ -1,9 +1,10 @@
 /** VP8 streams here cross the 65535 → 0 sequence wrap and the 2^32 timestamp wrap. */
 import { describe, expect, it } from 'vitest';
-import { IvfWriter, vp8KeyframeSize } from './ivf-writer.ts';
+import { vp8DescriptorBytes, vp8Depacketize, vp8KeyframeSize, vp9IsKeyframe } from './codec-headers.ts';
+import { IvfWriter } from './ivf-writer.ts';
 import { orderPackets, type CapturedPacket } from './packets.ts';
 import { MemorySink } from './sink.ts';
-import { assembleVideoFrames, vp9IsKeyframe } from './video-frames.ts';
+import { assembleVideoFrames } from './video-frames.ts';
 
 const TWO_TO_32 = 0x1_0000_0000;
 const TICKS_PER_FRAME = 3000; // 30 fps at 90 kHz
@@ -64,6 +65,23 @@ describe('assembleVideoFrames (VP8)', () => {
     const { frames, droppedFrames } = framesOf(packets);
     expect(frames.map((f) => f.data.at(-1))).toEqual([2, 3]);
     expect(droppedFrames).toBe(2);
+  });
+});
+
+describe('VP8 payload descriptor (RFC 7741 §4.2)', () => {
+  it('measures every combination of the optional octets', () => {
+    expect(vp8DescriptorBytes(Buffer.from('10aa', 'hex'))).toBe(1); // no X
+    expect(vp8DescriptorBytes(Buffer.from('9080' + '05' + 'aa', 'hex'))).toBe(3); // I, 7-bit picture id
+    expect(vp8DescriptorBytes(Buffer.from('9080' + '8005' + 'aa', 'hex'))).toBe(4); // I, 15-bit picture id
+    expect(vp8DescriptorBytes(Buffer.from('90e0' + '8005' + '07' + '40' + 'aa', 'hex'))).toBe(6); // I, L, T
+    expect(vp8DescriptorBytes(Buffer.from('9010' + '03' + 'aa', 'hex'))).toBe(3); // K only
+    expect(vp8DescriptorBytes(Buffer.from('90', 'hex'))).toBe(-1);
+    expect(vp8DescriptorBytes(Buffer.from('9080', 'hex'))).toBe(-1);
+  });
+
+  it('keeps the TID octet out of the frame when only T is set (werift 0.8.9 leaks it)', () => {
+    expect(vp8Depacketize([Buffer.from('9020' + '40' + '11223344', 'hex')])).toEqual(Buffer.from('11223344', 'hex'));
+    expect(vp8Depacketize([Buffer.from('9040' + '07' + '11223344', 'hex')])).toEqual(Buffer.from('11223344', 'hex')); // L only
   });
 });
 

@@ -9,7 +9,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { runFfmpeg, type FfmpegOptions } from './ffmpeg.ts';
-import { IvfWriter, vp8KeyframeSize, type IvfFourcc } from './ivf-writer.ts';
+import { vp8KeyframeSize } from './codec-headers.ts';
+import { IvfWriter, type IvfFourcc } from './ivf-writer.ts';
 import { FileSink } from './sink.ts';
 import type { VideoCodec, VideoFrame } from './video-frames.ts';
 
