@@ -5,13 +5,12 @@
  */
 import type { EventStore } from '../shared/eventstore/port.ts';
 import type { Logger } from '../shared/logger.ts';
-import { objectKey } from '../shared/media/keys.ts';
 import { recordingCodec } from '../shared/recording/codec.ts';
 import type { RecordingService } from '../shared/recording/service.ts';
 import { foldRecording, type RecordingView } from '../shared/recording/view.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RecorderConfig } from './config.ts';
-import { finalizeRecording, keyPartsOf } from './finalize/finalize.ts';
+import { finalizeRecording, segmentKey } from './finalize/finalize.ts';
 import { IngestRouter } from './ingest/router.ts';
 import { bindPair, type BoundPair } from './ingest/sockets.ts';
 import { SegmentRoller } from './segments/segment-buffer.ts';
@@ -19,6 +18,9 @@ import { s3PutSegment, SegmentUploader } from './segments/uploader.ts';
 import type { RecordKind } from './segments/format.ts';
 
 export type StopReason = 'api' | 'inactivity' | 'max_duration' | 'shutdown';
+
+/** One spill directory per recording, so a later process can find and upload what is left. */
+export const spillDirOf = (config: RecorderConfig, recordingId: string): string => `${config.CAPSTAN_RECORDER_SPILL_DIR}/${recordingId}`;
 
 export interface SessionDeps {
   readonly config: RecorderConfig;
@@ -53,12 +55,11 @@ export class RecordingSession {
   ) {
     this.version = version;
     const { config } = deps;
-    const parts = keyPartsOf(view);
     const log = deps.logger.child({ recordingId: view.id });
     this.uploader = new SegmentUploader({
       put: s3PutSegment(deps.s3, config.CAPSTAN_BUCKET),
-      key: (index) => objectKey(view.storage_settings.key_template, parts, `segments/${String(index).padStart(6, '0')}.capseg`),
-      spillDir: `${config.CAPSTAN_RECORDER_SPILL_DIR}/${view.id}`,
+      key: (index) => segmentKey(view, index),
+      spillDir: spillDirOf(config, view.id),
       spillLimitBytes: config.CAPSTAN_RECORDER_SPILL_MAX_BYTES,
       logger: log,
       onGap: (gap) => {

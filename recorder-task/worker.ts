@@ -9,9 +9,10 @@ import { EventBridgeEnvelopeSchema } from '../shared/integration/envelope.ts';
 import type { Logger } from '../shared/logger.ts';
 import { foldRecording } from '../shared/recording/view.ts';
 import type { RecorderConfig } from './config.ts';
-import { finalizeRecording } from './finalize/finalize.ts';
+import { finalizeRecording, segmentKey } from './finalize/finalize.ts';
+import { s3PutSegment, SegmentUploader } from './segments/uploader.ts';
 import { PortAllocator, PortRangeExhaustedError } from './ingest/ports.ts';
-import { RecordingSession, type SessionDeps, type StopReason } from './session.ts';
+import { RecordingSession, spillDirOf, type SessionDeps, type StopReason } from './session.ts';
 
 const CLAIMED = new Set(['starting', 'recording', 'paused', 'stopping']);
 
@@ -92,7 +93,19 @@ export class RecorderWorker {
     log.warn('recovering a recording whose recorder stopped renewing its lease', { previousRecorder: previous });
     const me = this.config.CAPSTAN_RECORDER_ID;
     await this.deps.service.system(recordingId, tenantId, (now) => ({ type: 'InterruptRecording', metadata: { now }, data: { recorder_id: previous, reason: 'lease_expired' } }));
-    const stored = await this.deps.store.readStream(recordingId);
+    let stored = await this.deps.store.readStream(recordingId);
+    // Segments the dead recorder sealed but had not uploaded are still in its spill directory
+    // when we share its disk (a restart on the same host): upload them before finalizing.
+    const leftover = new SegmentUploader({
+      put: s3PutSegment(this.deps.s3, this.config.CAPSTAN_BUCKET),
+      key: (index) => segmentKey(foldRecording(stored)!, index),
+      spillDir: spillDirOf(this.config, recordingId),
+      logger: log,
+    });
+    const drained = await leftover.drain(this.config.CAPSTAN_RECORDER_STOP_TIMEOUT_SECONDS * 1000);
+    await leftover.close();
+    if (!drained.drained) log.error('spilled segments could not be uploaded before recovery', { pendingUploads: drained.pendingUploads });
+    stored = await this.deps.store.readStream(recordingId);
     const view = foldRecording(stored)!;
     const manifest = await finalizeRecording(
       { s3: this.deps.s3, bucket: this.config.CAPSTAN_BUCKET, service: this.deps.service, workDir: this.config.CAPSTAN_RECORDER_WORK_DIR, recorderId: me, logger: log },

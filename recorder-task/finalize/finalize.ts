@@ -46,6 +46,11 @@ export function segmentPrefix(view: RecordingView): string {
   return `${recordingPrefix(view.storage_settings.key_template, keyPartsOf(view))}segments/`;
 }
 
+/** Where segment `index` of a recording lives: `<prefix>segments/000042.capseg`. */
+export function segmentKey(view: RecordingView, index: number): string {
+  return objectKey(view.storage_settings.key_template, keyPartsOf(view), `segments/${String(index).padStart(6, '0')}.capseg`);
+}
+
 async function put(s3: S3Client, bucket: string, key: string, body: Buffer, contentType: string) {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
   return { key, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };

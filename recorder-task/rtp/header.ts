@@ -1,8 +1,9 @@
 /**
  * The lean RTP fixed-header parser of the hot path (RFC 3550 §5.1). It reads only what routing
  * and ordering need and allocates nothing but its result: failures return one shared frozen
- * object per reason. werift's full parser is ~10× slower and throws on bad input; it is kept
- * for finalization.
+ * object per reason. Measured here on 200-byte packets: ≈ 50 ns per packet (≈ 20 M/s), where
+ * werift's `RtpPacket.deSerialize` takes ≈ 6 µs (0.16 M/s), throws on some bad input, and
+ * places the payload by walking extension elements rather than by the extension's length.
  *
  *     0                   1                   2                   3
  *     0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1

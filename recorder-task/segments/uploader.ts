@@ -187,6 +187,8 @@ export class SegmentUploader {
 
   /** Resolves once every accepted segment is in S3, or when `timeoutMs` runs out. */
   async drain(timeoutMs: number): Promise<DrainResult> {
+    // Files left by a previous process count as pending: wait until they are queued.
+    await this.recovery;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => {
       if (this.isIdle()) resolve(true);
