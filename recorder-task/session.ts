@@ -10,7 +10,8 @@ import type { RecordingService } from '../shared/recording/service.ts';
 import { foldRecording, type RecordingView } from '../shared/recording/view.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RecorderConfig } from './config.ts';
-import { finalizeRecording, segmentKey } from './finalize/finalize.ts';
+import { segmentKey } from './finalize/finalize.ts';
+import { finalizeOnWorker } from './finalize/run-finalize.ts';
 import { IngestRouter } from './ingest/router.ts';
 import { bindPair, type BoundPair } from './ingest/sockets.ts';
 import { SegmentRoller } from './segments/segment-buffer.ts';
@@ -174,23 +175,19 @@ export class RecordingSession {
         data: { reason: reason === 'shutdown' ? 'shutdown' : reason },
       }));
     }
-    const stored = await this.deps.store.readStream(this.view.id);
-    const view = foldRecording(stored)!;
+    const view = foldRecording(await this.deps.store.readStream(this.view.id))!;
     if (view.status === 'failed' || view.status === 'deleted') {
       log.info('recording ended without finalization', { status: view.status });
       return;
     }
     const r = this.router;
-    await finalizeRecording(
-      { s3: this.deps.s3, bucket: this.deps.config.CAPSTAN_BUCKET, service: this.deps.service, workDir: this.deps.config.CAPSTAN_RECORDER_WORK_DIR, recorderId: this.deps.config.CAPSTAN_RECORDER_ID, logger: log },
-      {
-        view,
-        stopReason: reason,
-        recovered: false,
-        counters: { datagrams: r.counters.datagrams, bytes: r.counters.bytes, rtp: r.counters.rtp, rtcp: r.counters.rtcp, unknown_ssrc_packets: r.counters.unknownSsrcPackets, ssrc_changes: r.counters.ssrcChanges, ...prefixed('dropped_', r.dropped) },
-      },
-      stored,
-    );
+    await finalizeOnWorker({
+      config: this.deps.config,
+      recordingId: this.view.id,
+      stopReason: reason,
+      recovered: false,
+      counters: { datagrams: r.counters.datagrams, bytes: r.counters.bytes, rtp: r.counters.rtp, rtcp: r.counters.rtcp, rtcp_muxed: r.counters.rtcpMuxed, unknown_ssrc_packets: r.counters.unknownSsrcPackets, ssrc_changes: r.counters.ssrcChanges, ...prefixed('dropped_', r.dropped) },
+    });
   }
 }
 

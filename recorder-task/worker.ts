@@ -9,7 +9,8 @@ import { EventBridgeEnvelopeSchema } from '../shared/integration/envelope.ts';
 import type { Logger } from '../shared/logger.ts';
 import { foldRecording } from '../shared/recording/view.ts';
 import type { RecorderConfig } from './config.ts';
-import { finalizeRecording, segmentKey } from './finalize/finalize.ts';
+import { segmentKey } from './finalize/finalize.ts';
+import { finalizeOnWorker } from './finalize/run-finalize.ts';
 import { s3PutSegment, SegmentUploader } from './segments/uploader.ts';
 import { PortAllocator, PortRangeExhaustedError } from './ingest/ports.ts';
 import { RecordingSession, spillDirOf, type SessionDeps, type StopReason } from './session.ts';
@@ -93,7 +94,7 @@ export class RecorderWorker {
     log.warn('recovering a recording whose recorder stopped renewing its lease', { previousRecorder: previous });
     const me = this.config.CAPSTAN_RECORDER_ID;
     await this.deps.service.system(recordingId, tenantId, (now) => ({ type: 'InterruptRecording', metadata: { now }, data: { recorder_id: previous, reason: 'lease_expired' } }));
-    let stored = await this.deps.store.readStream(recordingId);
+    const stored = await this.deps.store.readStream(recordingId);
     // Segments the dead recorder sealed but had not uploaded are still in its spill directory
     // when we share its disk (a restart on the same host): upload them before finalizing.
     const leftover = new SegmentUploader({
@@ -105,17 +106,11 @@ export class RecorderWorker {
     const drained = await leftover.drain(this.config.CAPSTAN_RECORDER_STOP_TIMEOUT_SECONDS * 1000);
     await leftover.close();
     if (!drained.drained) log.error('spilled segments could not be uploaded before recovery', { pendingUploads: drained.pendingUploads });
-    stored = await this.deps.store.readStream(recordingId);
-    const view = foldRecording(stored)!;
-    const manifest = await finalizeRecording(
-      { s3: this.deps.s3, bucket: this.config.CAPSTAN_BUCKET, service: this.deps.service, workDir: this.config.CAPSTAN_RECORDER_WORK_DIR, recorderId: me, logger: log },
-      { view, stopReason: 'recovered', recovered: true },
-      stored,
-    );
+    const outcome = await finalizeOnWorker({ config: this.config, recordingId, stopReason: 'recovered', recovered: true, counters: {} });
     await this.deps.service.system(recordingId, tenantId, (now) => ({
       type: 'RecoverRecording',
       metadata: { now },
-      data: { recorder_id: me, segments: manifest.segments.length, truncated_bytes: manifest.segments.reduce((n, s) => n + s.truncated_bytes, 0) },
+      data: { recorder_id: me, segments: outcome.segments, truncated_bytes: outcome.truncatedBytes },
     }));
     this.counters.recovered++;
   }
