@@ -36,6 +36,8 @@ export class RecordingSession {
   private readonly roller: SegmentRoller;
   private readonly uploader: SegmentUploader;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Event writes started off the hot path (gap records); finalization waits for them. */
+  private readonly pendingWrites = new Set<Promise<unknown>>();
   private version: number;
   private stopping: Promise<void> | undefined;
   private resolveEnded!: () => void;
@@ -65,13 +67,15 @@ export class RecordingSession {
       logger: log,
       onGap: (gap) => {
         log.error('segment dropped: spill limit reached while S3 is unavailable', { index: gap.index, packets: gap.packets, bytes: gap.bytes });
-        void this.deps.service
+        const write = this.deps.service
           .system(view.id, view.tenant_id, (now) => ({
             type: 'RecordCaptureGap',
             metadata: { now },
             data: { reason: 'spill_limit', segment_index: gap.index, packets: gap.packets, bytes: gap.bytes, from: new Date(gap.firstReceivedAtMs).toISOString(), to: new Date(gap.lastReceivedAtMs).toISOString() },
           }))
           .catch((error: unknown) => log.error('could not record the gap', { error }));
+        this.pendingWrites.add(write);
+        void write.finally(() => this.pendingWrites.delete(write));
       },
     });
     this.roller = new SegmentRoller({
@@ -165,9 +169,11 @@ export class RecordingSession {
     await this.sockets.close();
     this.roller.stop();
     this.roller.flush();
-    const drained = await this.uploader.drain(this.deps.config.CAPSTAN_RECORDER_STOP_TIMEOUT_SECONDS * 1000);
+    // Drain in 60 % of the stop budget, leaving the rest for finalization before the forced exit.
+    const drained = await this.uploader.drain(this.deps.config.CAPSTAN_RECORDER_STOP_TIMEOUT_SECONDS * 600);
     if (!drained.drained) log.error('segments still pending at stop', { pendingUploads: drained.pendingUploads, spillBytes: drained.spillBytes });
     await this.uploader.close();
+    await Promise.allSettled([...this.pendingWrites]);
     if (reason !== 'api') {
       await this.deps.service.system(this.view.id, this.view.tenant_id, (now) => ({
         type: 'StopRecording',

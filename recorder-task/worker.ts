@@ -23,6 +23,7 @@ export class RecorderWorker {
   private readonly ports: PortAllocator;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly handlers = new Set<Promise<void>>();
   private draining = false;
 
   constructor(
@@ -44,7 +45,11 @@ export class RecorderWorker {
           new ReceiveMessageCommand({ QueueUrl: this.deps.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: this.config.CAPSTAN_RECORDER_LEASE_SECONDS }),
           { abortSignal: this.abort.signal },
         );
-        for (const message of page.Messages ?? []) void this.handle(message);
+        for (const message of page.Messages ?? []) {
+          const handler = this.handle(message);
+          this.handlers.add(handler);
+          void handler.finally(() => this.handlers.delete(handler));
+        }
       } catch (error) {
         if (this.abort.signal.aborted) break;
         this.deps.logger.warn('job poll failed', { error });
@@ -64,7 +69,14 @@ export class RecorderWorker {
       }
       const { recording_id: recordingId, tenant_id: tenantId } = envelope.data.detail;
       const view = foldRecording(await this.deps.store.readStream(recordingId));
-      if (view === null || this.sessions.has(recordingId)) return await this.done(message);
+      if (view === null) return await this.done(message);
+      const live = this.sessions.get(recordingId);
+      if (live !== undefined) {
+        // Our own job again (a renewal was missed): hold this copy's lease too until the
+        // session ends, so a crash from here on is still recovered.
+        await live.ended.catch(() => undefined);
+        return await this.done(message);
+      }
       if (view.status === 'requested' || view.status === 'scheduled') {
         const port = this.ports.allocate();
         try {
@@ -92,7 +104,6 @@ export class RecorderWorker {
   private async recover(recordingId: string, tenantId: string, previous: string): Promise<void> {
     const log = this.deps.logger.child({ recordingId });
     log.warn('recovering a recording whose recorder stopped renewing its lease', { previousRecorder: previous });
-    const me = this.config.CAPSTAN_RECORDER_ID;
     await this.deps.service.system(recordingId, tenantId, (now) => ({ type: 'InterruptRecording', metadata: { now }, data: { recorder_id: previous, reason: 'lease_expired' } }));
     const stored = await this.deps.store.readStream(recordingId);
     // Segments the dead recorder sealed but had not uploaded are still in its spill directory
@@ -106,12 +117,9 @@ export class RecorderWorker {
     const drained = await leftover.drain(this.config.CAPSTAN_RECORDER_STOP_TIMEOUT_SECONDS * 1000);
     await leftover.close();
     if (!drained.drained) log.error('spilled segments could not be uploaded before recovery', { pendingUploads: drained.pendingUploads });
-    const outcome = await finalizeOnWorker({ config: this.config, recordingId, stopReason: 'recovered', recovered: true, counters: {} });
-    await this.deps.service.system(recordingId, tenantId, (now) => ({
-      type: 'RecoverRecording',
-      metadata: { now },
-      data: { recorder_id: me, segments: outcome.segments, truncated_bytes: outcome.truncatedBytes },
-    }));
+    // RecoverRecording is appended by finalization itself, before RecordingStopped, so a crash
+    // between the two leaves a recording that the next recorder recovers again.
+    await finalizeOnWorker({ config: this.config, recordingId, stopReason: 'recovered', recovered: true, counters: {} });
     this.counters.recovered++;
   }
 
@@ -135,7 +143,9 @@ export class RecorderWorker {
     this.draining = true;
     this.abort.abort();
     await this.loop;
-    await Promise.all([...this.sessions.values()].map((s) => s.stop(reason)));
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.stop(reason)));
+    // The job handlers delete their messages after their sessions end: let them.
+    await Promise.allSettled([...this.handlers]);
   }
 
   /** Hard: stop taking jobs and let in-flight leases lapse; a later recorder recovers them. */

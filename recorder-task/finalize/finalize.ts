@@ -211,6 +211,13 @@ export async function finalizeRecording(deps: FinalizeDeps, input: FinalizeInput
   });
   const stored = await put(deps.s3, deps.bucket, objectKey(view.storage_settings.key_template, parts, 'manifest.json'), Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json');
   const durationSeconds = tracks.length === 0 ? 0 : Math.max(...tracks.map((t) => (Date.parse(t.start_time) - referenceMs!) / 1000 + t.duration_seconds));
+  if (input.recovered) {
+    await deps.service.system(view.id, view.tenant_id, (now) => ({
+      type: 'RecoverRecording',
+      metadata: { now },
+      data: { recorder_id: deps.recorderId, segments: manifest.segments.length, truncated_bytes: manifest.segments.reduce((n, s) => n + s.truncated_bytes, 0) },
+    }));
+  }
   await deps.service.system(view.id, view.tenant_id, (now) => ({ type: 'FinishCapture', metadata: { now }, data: { duration_seconds: durationSeconds, manifest: stored } }));
   deps.logger.info('recording finalized', { recordingId: view.id, tracks: tracks.length, segments: read.segments.length, manifestBytes: stored.bytes });
   return manifest;
