@@ -92,6 +92,8 @@ async function expectRecovered(recordingId: string, dead: RecorderHandle, rescue
   expect(Math.min(...tracks)).toBeGreaterThan(interrupted);
   expect(types.indexOf('RecordingRecovered')).toBeGreaterThan(Math.max(...tracks));
   expect(types.indexOf('RecordingStopped')).toBeGreaterThan(Math.max(...tracks));
+  // Recovered before Stopped: a crash between them leaves a recording the next recorder recovers again.
+  expect(types.indexOf('RecordingRecovered')).toBeLessThan(types.indexOf('RecordingStopped'));
   expect(types.filter((t) => t === 'RecordingInterrupted' || t === 'RecordingRecovered' || t === 'RecordingStopped')).toHaveLength(3);
   // Nobody asked it to stop: the dead recorder never got that far.
   expect(types).not.toContain('RecordingStopRequested');
