@@ -18,6 +18,7 @@ import { timestampDiff } from '../rtp/sequence.ts';
 import { readSegments } from '../segments/segment-reader.ts';
 import { RecordKind } from '../segments/format.ts';
 import { assembleTrack } from '../track/assemble.ts';
+import { EmptyTrackError } from '../track/errors.ts';
 import { routeSsrcs, type SsrcSummary } from './track-routing.ts';
 
 export interface FinalizeDeps {
@@ -98,19 +99,32 @@ export async function finalizeRecording(deps: FinalizeDeps, input: FinalizeInput
   const outDir = join(deps.workDir, view.id);
   mkdirSync(outDir, { recursive: true });
   const tracks: Omit<ManifestTrack, 'offset_ms'>[] = [];
+  const silent: Manifest['silent_tracks'] = [];
   try {
     for (const track of view.tracks) {
       const ssrc = routing.get(track.track_id);
       const packets = ssrc === undefined ? undefined : rtpBySsrc.get(ssrc);
-      if (ssrc === undefined || packets === undefined || packets.length === 0) continue;
-      const assembled = await assembleTrack({
-        packets,
-        codec: track.codec,
-        clockRate: track.clock_rate,
-        channels: track.channels ?? undefined,
-        outDir,
-        baseName: `${track.track_id}-${track.kind}`,
-      });
+      if (ssrc === undefined || packets === undefined || packets.length === 0) {
+        silent.push({ track_id: track.track_id, ssrc: track.ssrc, payload_type: track.payload_type, codec: track.codec, reason: 'no_packets', packets: 0 });
+        continue;
+      }
+      let assembled: Awaited<ReturnType<typeof assembleTrack>>;
+      try {
+        assembled = await assembleTrack({
+          packets,
+          codec: track.codec,
+          clockRate: track.clock_rate,
+          channels: track.channels ?? undefined,
+          outDir,
+          baseName: `${track.track_id}-${track.kind}`,
+        });
+      } catch (error) {
+        // One undecodable track (e.g. video that never got a whole keyframe) must not hold back the others.
+        if (!(error instanceof EmptyTrackError)) throw error;
+        deps.logger.warn('track has no playable media', { trackId: track.track_id, ssrc, packets: packets.length, reason: error.reason });
+        silent.push({ track_id: track.track_id, ssrc, payload_type: track.payload_type, codec: track.codec, reason: 'no_decodable_frames', packets: packets.length });
+        continue;
+      }
       const body = readFileSync(assembled.path);
       const stored = await put(deps.s3, deps.bucket, objectKey(view.storage_settings.key_template, parts, `tracks/${assembled.fileName}`), body, assembled.contentType);
       // Sender clock for the first RTP timestamp: the SR nearest the start maps RTP time to NTP.
@@ -202,7 +216,7 @@ export async function finalizeRecording(deps: FinalizeDeps, input: FinalizeInput
     })),
     unreadable_segments: read.unreadable.map((u) => ({ key: u.key, bytes: u.bytes, error: u.error.message })),
     tracks: tracks.map((t) => ({ ...t, offset_ms: Math.round((Date.parse(t.start_time) - (referenceMs ?? 0)) * 1000) / 1000 })),
-    silent_tracks: view.tracks.filter((t) => !tracks.some((r) => r.track_id === t.track_id)).map((t) => ({ track_id: t.track_id, ssrc: t.ssrc, payload_type: t.payload_type, codec: t.codec })),
+    silent_tracks: silent,
     timeline: view.timeline,
     paused_spans: pausedSpans(view, events),
     capture_gaps: view.capture_gaps,

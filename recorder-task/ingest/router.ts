@@ -34,11 +34,20 @@ export interface RouterOptions {
   readonly sink: PacketSink;
   /** Called when a registration without SSRC latches one, so the session can remember it. */
   readonly onLatch?: (trackId: string, ssrc: number) => void;
+  /** Distinct unknown SSRCs held at once; packets of further ones are dropped (unknown_ssrc_overflow). */
+  readonly maxHeldSsrcs?: number;
 }
+
+/**
+ * Enough for every sender of a large room to start before its registration; small enough that
+ * a flood of random SSRCs (one per datagram) cannot grow the recorder's memory without bound.
+ */
+export const DEFAULT_MAX_HELD_SSRCS = 1024;
 
 export class IngestRouter {
   /** SSRC → track id, for registered (or latched) tracks. */
   readonly routes = new Map<number, string>();
+  /** Live stats of routed SSRCs only (held packets count when released): per-SSRC state costs ≈ 16 KiB. */
   readonly ssrcStats = new Map<number, SsrcStats>();
   readonly dropped: Record<DropReason, number> = Object.fromEntries(
     [...MALFORMED_REASONS, 'unknown_ssrc_expired', 'unknown_ssrc_overflow', 'rtcp_malformed'].map((r) => [r, 0]),
@@ -68,17 +77,22 @@ export class IngestRouter {
     }
     this.counters.rtp++;
     const ssrc = header.ssrc;
-    let stats = this.ssrcStats.get(ssrc);
-    if (stats === undefined) {
-      stats = new SsrcStats(header.payloadType, atMs);
-      this.ssrcStats.set(ssrc, stats);
-    }
-    stats.observe(header.sequence, data.length, atMs);
     if (this.routes.has(ssrc) || this.tryLatch(ssrc, header.payloadType)) {
+      this.observe(ssrc, header.payloadType, header.sequence, data.length, atMs);
       this.options.sink.append(RECORD_RTP, atMs, data);
       return;
     }
     this.hold(ssrc, header.payloadType, data, atMs);
+  }
+
+  /** Stats exist only for routed SSRCs: an unknown SSRC per datagram must not allocate per SSRC. */
+  private observe(ssrc: number, payloadType: number, sequence: number, bytes: number, atMs: number): void {
+    let stats = this.ssrcStats.get(ssrc);
+    if (stats === undefined) {
+      stats = new SsrcStats(payloadType, atMs);
+      this.ssrcStats.set(ssrc, stats);
+    }
+    stats.observe(sequence, bytes, atMs);
   }
 
   /** A datagram on the RTCP port (port + 1). */
@@ -135,6 +149,10 @@ export class IngestRouter {
     this.counters.unknownSsrcPackets++;
     let held = this.held.get(ssrc);
     if (held === undefined) {
+      if (this.held.size >= (this.options.maxHeldSsrcs ?? DEFAULT_MAX_HELD_SSRCS)) {
+        this.dropped.unknown_ssrc_overflow++;
+        return;
+      }
       held = { packets: [], bytes: 0, firstAtMs: atMs, payloadType };
       this.held.set(ssrc, held);
     }
@@ -151,7 +169,10 @@ export class IngestRouter {
   private release(ssrc: number): void {
     const held = this.held.get(ssrc);
     if (held === undefined) return;
-    for (const p of held.packets) this.options.sink.append(RECORD_RTP, p.atMs, p.data);
+    for (const p of held.packets) {
+      this.observe(ssrc, held.payloadType, p.data.readUInt16BE(2), p.data.length, p.atMs);
+      this.options.sink.append(RECORD_RTP, p.atMs, p.data);
+    }
     this.counters.heldBytes -= held.bytes;
     this.held.delete(ssrc);
   }

@@ -105,6 +105,14 @@ describe('IngestRouter', () => {
     expect(router.dropped.rtcp_malformed).toBe(1);
   });
 
+  it('a flood of distinct unknown SSRCs cannot grow memory: no stats for them, held SSRCs capped', () => {
+    const { router } = setup();
+    for (let ssrc = 1; ssrc <= 100_000; ssrc++) router.onRtpPort(rtp(ssrc, 0), 0);
+    expect(router.ssrcStats.size).toBe(0);
+    expect(router.heldSsrcs.length).toBeLessThanOrEqual(1024);
+    expect(router.dropped.unknown_ssrc_overflow).toBeGreaterThan(90_000);
+  });
+
   it('fuzz: 1 000 000 random and mutated datagrams never throw, are counted by reason, and good packets still land', () => {
     const { router, appended } = setup(2000);
     router.registerTracks([track('good', 0xcafe)]);

@@ -72,8 +72,17 @@ export const ManifestSchema = z.object({
   segments: z.array(ManifestSegmentSchema),
   unreadable_segments: z.array(z.object({ key: z.string(), bytes: z.number().int(), error: z.string() })),
   tracks: z.array(ManifestTrackSchema),
-  /** Registered tracks that never sent a packet. */
-  silent_tracks: z.array(z.object({ track_id: z.string(), ssrc: z.number().int().nullable(), payload_type: z.number().int(), codec: z.string() })),
+  /** Registered tracks without a file: no packet arrived, or nothing in them could be decoded. */
+  silent_tracks: z.array(
+    z.object({
+      track_id: z.string(),
+      ssrc: z.number().int().nullable(),
+      payload_type: z.number().int(),
+      codec: z.string(),
+      reason: z.enum(['no_packets', 'no_decodable_frames']),
+      packets: z.number().int(),
+    }),
+  ),
   timeline: z.array(z.record(z.string(), z.unknown())),
   paused_spans: z.array(z.object({ from: Iso, to: Iso.nullable() })),
   capture_gaps: z.array(z.record(z.string(), z.unknown())),

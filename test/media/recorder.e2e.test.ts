@@ -3,6 +3,7 @@
  * a recording created over HTTP, a real ffmpeg peer sending Opus and VP8 RTP with RTCP, stop
  * by API, then the per-track files and the manifest read back from S3 and checked with ffprobe.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,9 +61,25 @@ describe('recorder with a real ffmpeg peer', () => {
       tracks: [
         { ssrc: 1111, payload_type: 97, codec: 'opus', peer_id: 'alice', display_name: 'Alice', track_type: 'microphone' },
         { ssrc: 2222, payload_type: 96, codec: 'VP8', peer_id: 'alice', track_type: 'camera' },
+        // A camera that only ever sends fragments without a keyframe: nothing decodable.
+        { ssrc: 9999, payload_type: 96, codec: 'vp8', peer_id: 'bob', track_type: 'camera' },
+        // A registered microphone that never sends.
+        { ssrc: 8888, payload_type: 97, codec: 'opus', peer_id: 'carol' },
       ],
     });
     expect(registered.status).toBe(201);
+    const broken = createSocket('udp4');
+    for (let seq = 0; seq < 20; seq++) {
+      const packet = Buffer.alloc(112, 0x11);
+      packet[0] = 0x80;
+      packet[1] = 96;
+      packet.writeUInt16BE(seq, 2);
+      packet.writeUInt32BE(seq * 3000, 4);
+      packet.writeUInt32BE(9999, 8);
+      packet[12] = 0x00; // VP8 descriptor: not the start of a partition, so never a keyframe
+      await new Promise<void>((r) => broken.send(packet, port, '127.0.0.1', () => r()));
+    }
+    broken.close();
     await runToEnd('ffmpeg', ffmpegOpusVp8Args('127.0.0.1', port, 5, { audio: 1111, video: 2222 }));
     expect((await api('POST', `/v1/recordings/${id}/stop`)).status).toBe(202);
 
@@ -72,6 +89,11 @@ describe('recorder with a real ffmpeg peer', () => {
     }, 60_000);
     const manifest = ManifestSchema.parse(JSON.parse(Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: 'capstan-media', Key: (done['manifest'] as { key: string }).key }))).Body!.transformToByteArray()).toString()));
     expect(manifest.tracks.map((t) => t.codec).sort()).toEqual(['opus', 'vp8']);
+    // One undecodable track does not hold back the others; it and the silent one are listed with why.
+    expect(manifest.silent_tracks.map((t) => [t.ssrc, t.reason, t.packets]).sort()).toEqual([
+      [8888, 'no_packets', 0],
+      [9999, 'no_decodable_frames', 20],
+    ]);
     expect(manifest.segments.length).toBeGreaterThanOrEqual(2);
     for (const track of manifest.tracks) {
       expect(track.start_time_source).toBe('rtcp_sender_report');
