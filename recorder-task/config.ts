@@ -27,8 +27,11 @@ export const RecorderConfigSchema = CoreConfigSchema.extend({
   CAPSTAN_RECORDER_SPILL_DIR: z.string().default('.data/recorder-spill'),
   CAPSTAN_RECORDER_SPILL_MAX_BYTES: z.coerce.number().int().positive().default(1024 ** 3),
   CAPSTAN_RECORDER_WORK_DIR: z.string().default('.data/recorder-work'),
-  /** Requested socket receive buffer; the kernel may cap it (rmem_max): read back and warned. */
-  CAPSTAN_RECORDER_RECV_BUFFER_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  /**
+   * Requested socket receive buffer; the kernel caps it at net.core.rmem_max (read back and
+   * warned). 32 MiB rides out ~20 ms event-loop stalls at 100 k pkt/s (bench/RESULTS.md).
+   */
+  CAPSTAN_RECORDER_RECV_BUFFER_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
   CAPSTAN_RECORDER_MAX_DATAGRAM_BYTES: z.coerce.number().int().min(64).max(65507).default(1500),
   CAPSTAN_RECORDER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   CAPSTAN_RECORDER_HTTP_HOST: z.string().default('127.0.0.1'),

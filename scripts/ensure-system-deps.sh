@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Installs the system packages a fresh Debian machine lacks: Java 17 for DynamoDB Local and
-# ffmpeg/ffprobe for media. Does nothing when they are present. Needs root (or sudo) to install.
+# Installs the system packages a fresh Debian machine lacks: Java 17 for DynamoDB Local,
+# ffmpeg/ffprobe for media, and GStreamer as a second real RTP peer in tests. Does nothing when
+# they are present. Needs root (or sudo) to install.
 set -euo pipefail
 
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || { [[ " ${missing[*]} " == *" ffmpeg "* ]] || missing+=(ffmpeg); }
+command -v gst-launch-1.0 >/dev/null 2>&1 || missing+=(gstreamer1.0-tools)
+# opusenc (base), vp8enc/rtp payloaders (good), openh264enc (bad)
+for plugin in opusenc:gstreamer1.0-plugins-base vp8enc:gstreamer1.0-plugins-good openh264enc:gstreamer1.0-plugins-bad; do
+  if ! gst-inspect-1.0 "${plugin%%:*}" >/dev/null 2>&1; then missing+=("${plugin#*:}"); fi
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -5,6 +5,7 @@
  * is the recorder's own cost, not s3rver's). Reports counters to the parent over IPC.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestRouter } from '../../recorder-task/ingest/router.ts';
@@ -15,10 +16,18 @@ import { SegmentUploader } from '../../recorder-task/segments/uploader.ts';
 import type { RegisteredTrack } from '../../shared/recording/tracks.ts';
 
 const port = Number(process.env['BENCH_PORT']);
-const recvBufferBytes = Number(process.env['BENCH_RECV_BUFFER'] ?? 8 * 1024 * 1024);
+const recvBufferBytes = Number(process.env['BENCH_RECV_BUFFER'] ?? 32 * 1024 * 1024);
 const spillDir = mkdtempSync(join(tmpdir(), 'capstan-bench-spill-'));
 const uploader = new SegmentUploader({ put: async () => {}, key: (i) => `bench/${i}.capseg`, spillDir, spillLimitBytes: 8 * 1024 ** 3 });
-const roller = new SegmentRoller({ recordingId: 'rec_bench', segmentSeconds: 5, sink: (s) => uploader.enqueue(s) });
+const roller = new SegmentRoller({
+  recordingId: 'rec_bench',
+  segmentSeconds: 5,
+  sink: (s) => uploader.enqueue(s),
+  ...(process.env['BENCH_MAX_SEGMENT_BYTES'] ? { maxSegmentBytes: Number(process.env['BENCH_MAX_SEGMENT_BYTES']) } : {}),
+});
+// Event-loop stalls are what overflow the socket buffer: measure them.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 const router = new IngestRouter({
   maxDatagramBytes: 1500,
   holdMs: 10_000,
@@ -45,6 +54,8 @@ process.on('message', (message: { type: string; tracks?: RegisteredTrack[] }) =>
       heapBytes: process.memoryUsage().heapUsed,
       recvBufferBytes: sockets.recvBufferBytes,
       spillBytes: uploader.stats.spillBytes,
+      loopDelayMaxMs: loopDelay.max / 1e6,
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     });
   }
   if (message.type === 'stop') {

@@ -7,10 +7,15 @@
  * the receiver's CPU per 1 000 pkt/s, and then the resident memory per audio track from a run
  * with many audio-only tracks.
  *
+ * The receive buffer asked for is BENCH_RECV_BUFFER (default 32 MiB, like the recorder); the
+ * kernel caps it at net.core.rmem_max, which decides how long a stall of the event loop can
+ * last before packets drop (see bench/RESULTS.md).
+ *
  *   npm run bench:ingest -- --rates 50000,100000,130000 --duration 60
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../../local/servers/child.ts';
@@ -35,10 +40,12 @@ interface Stats {
   rssBytes: number;
   heapBytes: number;
   recvBufferBytes: number;
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
 }
 
 function child(file: string, env: Record<string, string>): ChildProcess {
-  return fork(here(file), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(here(file), [], { execArgv: ['--import', 'tsx', ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 async function ask(receiver: ChildProcess): Promise<Stats> {
@@ -93,6 +100,8 @@ async function step(specs: { ssrc: number; kind: 'audio' | 'video' }[], seconds:
     rssBaselineBytes: before.rssBytes,
     rssBytes: after.rssBytes,
     recvBufferBytes: ready.recvBufferBytes,
+    loopDelayMaxMs: Math.round(after.loopDelayMaxMs),
+    loopDelayP99Ms: Math.round(after.loopDelayP99Ms),
   };
 }
 
@@ -107,7 +116,7 @@ for (const target of values.rates.split(',').map(Number)) {
   console.error(`${participants} participants (${specs.length} tracks, ${participants * 350} pkt/s) for ${durationS} s …`);
   const r = await step(specs, durationS);
   results.push(r);
-  console.log(`${r.achievedPps} pkt/s: sent ${r.sent}, received ${r.received}, lost ${r.lost}; receiver ${r.receiverCpuPct} % of a core (${r.receiverCpuPctPer1kPps} % per 1 000 pkt/s), sender ${r.senderCpuPct} %`);
+  console.log(`${r.achievedPps} pkt/s: sent ${r.sent}, received ${r.received}, lost ${r.lost}; receiver ${r.receiverCpuPct} % of a core (${r.receiverCpuPctPer1kPps} % per 1 000 pkt/s), sender ${r.senderCpuPct} %; receiver loop stalls p99 ${r.loopDelayP99Ms} ms, max ${r.loopDelayMaxMs} ms`);
 }
 
 const audioTracks = Number(values['audio-tracks']);
@@ -117,10 +126,17 @@ const perTrackBytes = (memory.rssBytes - memory.rssBaselineBytes) / audioTracks;
 console.log(`${audioTracks} audio tracks: RSS ${Math.round(memory.rssBaselineBytes / 2 ** 20)} → ${Math.round(memory.rssBytes / 2 ** 20)} MiB = ${Math.round(perTrackBytes / 1024)} KiB per audio track (lost ${memory.lost})`);
 
 const zeroLoss = results.filter((r) => r.lost === 0).map((r) => r.achievedPps);
-appendResult(`bench:ingest (${durationS} s per rate, sender and receiver in separate processes, loopback)`, [
-  '| target pkt/s | achieved pkt/s | sent | received | lost | receiver CPU % of a core | per 1 000 pkt/s | sender CPU % |',
-  '|---|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.targetPps} | ${r.achievedPps} | ${r.sent} | ${r.received} | ${r.lost} | ${r.receiverCpuPct} | ${r.receiverCpuPctPer1kPps} | ${r.senderCpuPct} |`),
+const rmemMax = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+  } catch {
+    return Number.NaN;
+  }
+})();
+appendResult(`bench:ingest (${durationS} s per rate, sender and receiver in separate processes, loopback, net.core.rmem_max ${Math.round(rmemMax / 2 ** 20)} MiB)`, [
+  '| target pkt/s | achieved pkt/s | sent | received | lost | receiver CPU % of a core | per 1 000 pkt/s | sender CPU % | loop stall p99 / max ms |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.targetPps} | ${r.achievedPps} | ${r.sent} | ${r.received} | ${r.lost} | ${r.receiverCpuPct} | ${r.receiverCpuPctPer1kPps} | ${r.senderCpuPct} | ${r.loopDelayP99Ms} / ${r.loopDelayMaxMs} |`),
   '',
   `- highest sustained rate with zero loss: ${zeroLoss.length > 0 ? Math.max(...zeroLoss) : 'none'} pkt/s (socket receive buffer ${Math.round((results[0]?.recvBufferBytes ?? 0) / 1024)} KiB effective)`,
   `- memory: ${audioTracks} audio tracks at 50 pkt/s → ${Math.round(perTrackBytes / 1024)} KiB RSS per audio track (baseline ${Math.round(memory.rssBaselineBytes / 2 ** 20)} MiB, loaded ${Math.round(memory.rssBytes / 2 ** 20)} MiB, lost ${memory.lost})`,
