@@ -1,6 +1,7 @@
 /** The hot-path router: routing, holding unknown SSRCs, latching, and surviving garbage. */
 import { describe, expect, it } from 'vitest';
 import type { RegisteredTrack } from '../../shared/recording/tracks.ts';
+import { mulberry32 } from '../../test/support/prng.ts';
 import { IngestRouter, RECORD_RTCP, RECORD_RTP } from './router.ts';
 
 function rtp(ssrc: number, seq: number, pt = 96, payload = 160): Buffer {
@@ -28,18 +29,6 @@ function setup(holdMs = 10_000, holdBytes = 1 << 20) {
     onLatch: (trackId, ssrc) => latched.push([trackId, ssrc]),
   });
   return { router, appended, latched };
-}
-
-/** Deterministic PRNG (mulberry32) so a failing fuzz run can be replayed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 describe('IngestRouter', () => {
@@ -116,7 +105,7 @@ describe('IngestRouter', () => {
   it('fuzz: 1 000 000 random and mutated datagrams never throw, are counted by reason, and good packets still land', () => {
     const { router, appended } = setup(2000);
     router.registerTracks([track('good', 0xcafe)]);
-    const random = prng(20261123);
+    const random = mulberry32(20261123);
     const pool = Buffer.alloc(1 << 16);
     for (let j = 0; j < pool.length; j++) pool[j] = Math.floor(random() * 256);
     let goodSent = 0;
