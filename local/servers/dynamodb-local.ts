@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { freePort, stopChild, type RunningServer } from './child.ts';
@@ -23,8 +24,10 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   if (options.dataDir !== undefined && !options.inMemory) mkdirSync(options.dataDir, { recursive: true });
   const child = spawn(
     'java',
-    ['-Xms128m', '-Xmx512m', `-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`, '-jar', jar, '-port', String(port), '-sharedDb', ...storage],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // -disableTelemetry: offline and private by default. The cwd is a temp dir because the jar
+    // writes a metadata file there.
+    ['-Xms128m', '-Xmx512m', `-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: tmpdir() },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
