@@ -13,36 +13,62 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => P
 const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const TEXT = /^(text\/|application\/(json|.*\+json|xml|sdp|x-www-form-urlencoded))/i;
 
-export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, requestId: string): APIGatewayProxyEventV2 {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+export interface RawHttpRequest {
+  readonly method: string;
+  readonly url: URL;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer | undefined;
+  readonly requestId: string;
+  readonly sourceIp?: string;
+  readonly protocol?: string;
+}
+
+/** An HTTP request as API Gateway (HTTP API, payload 2.0) hands it to Lambda. */
+export function apiGatewayEventV2(req: RawHttpRequest): APIGatewayProxyEventV2 {
+  const { url, headers, body } = req;
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const hasBody = body !== undefined && body.length > 0;
   const isText = TEXT.test(headers['content-type'] ?? '');
   const now = new Date();
+  const host = headers['host'] ?? url.host;
   return {
     version: '2.0',
     routeKey: '$default',
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
-    headers,
+    headers: { ...headers },
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      domainName: headers['host'] ?? 'localhost',
-      domainPrefix: 'localhost',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-      requestId,
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? host,
+      http: { method: req.method.toUpperCase(), path: url.pathname, protocol: req.protocol ?? 'HTTP/1.1', sourceIp: req.sourceIp ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: req.requestId,
       routeKey: '$default',
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: body.length > 0 && !isText,
+    body: hasBody ? (isText ? body.toString('utf8') : body.toString('base64')) : undefined,
+    isBase64Encoded: hasBody && !isText,
   };
+}
+
+export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, requestId: string): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  return apiGatewayEventV2({
+    method: req.method ?? 'GET',
+    url: new URL(req.url ?? '/', 'http://localhost'),
+    headers,
+    body,
+    requestId,
+    sourceIp: req.socket.remoteAddress,
+    protocol: `HTTP/${req.httpVersion}`,
+  });
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | null> {

@@ -64,7 +64,6 @@ export function startStreamPoller(options: StreamPollerOptions) {
   let streamArn: string | undefined;
   let lastDiscovery = 0;
   let stopped = false;
-  let idle: (() => void) | undefined;
   let wake: (() => void) | undefined;
   const stats = { records: 0, batches: 0, retries: 0, deadLettered: 0 };
 
@@ -175,7 +174,6 @@ export function startStreamPoller(options: StreamPollerOptions) {
         });
       }
     }
-    idle?.();
   })();
 
   return {

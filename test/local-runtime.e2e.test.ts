@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../shared/aws/clients.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, http, startRuntimeProcess, type RuntimeProcess } from './support/runtime-process.ts';
 
@@ -60,7 +61,7 @@ describe('local runtime (npm start)', () => {
     const api = http(runtime!.url, apiKey);
     deletedId = ids[2]!;
     const ready = JSON.parse(runtime!.stdout().split('\n').find((l) => l.includes('runtime ready'))!) as { s3: string };
-    const s3 = new S3Client({ endpoint: ready.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const s3 = s3Client({ AWS_REGION: 'us-east-1', CAPSTAN_S3_ENDPOINT: ready.s3 });
     const bucket = 'capstan-media';
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `dev/${deletedId}/tracks/a.webm`, Body: 'audio' }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `dev/${ids[1]}/tracks/b.webm`, Body: 'keep me' }));

@@ -17,7 +17,7 @@ export class PortAllocator {
     this.next = first % 2 === 0 ? first : first + 1;
   }
 
-  /** The next free even port whose pair fits in the range; `isFree` lets the caller skip ports taken by others. */
+  /** The next free even port whose pair (port, port + 1) fits in the range, round-robin. */
   allocate(): number {
     const pairs = Math.floor((this.last - this.first + 1) / 2);
     for (let i = 0; i < pairs; i++) {

@@ -10,7 +10,8 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { s3Client } from '../../shared/aws/clients.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManifestSchema, type Manifest, type ManifestTrack } from '../../shared/recording/manifest.ts';
 import { eventually, http, startRuntimeProcess, type RuntimeProcess } from '../support/runtime-process.ts';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   const ready = JSON.parse(runtime.stdout().split('\n').find((l) => l.includes('capstan local runtime ready'))!) as { s3: string; recorder: string };
   recorderUrl = ready.recorder;
   expect(recorderUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  s3 = new S3Client({ endpoint: ready.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  s3 = s3Client({ AWS_REGION: 'us-east-1', CAPSTAN_S3_ENDPOINT: ready.s3 });
   api = http(runtime.url, KEY);
 });
 

@@ -7,7 +7,8 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { s3Client } from '../../shared/aws/clients.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManifestSchema } from '../../shared/recording/manifest.ts';
 import { eventually, http, startRuntimeProcess, type RuntimeProcess } from '../support/runtime-process.ts';
@@ -28,7 +29,7 @@ beforeAll(async () => {
     CAPSTAN_STREAM_POLL_MS: '20',
   });
   const ready = JSON.parse(runtime.stdout().split('\n').find((l) => l.includes('runtime ready'))!) as { s3: string };
-  s3 = new S3Client({ endpoint: ready.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  s3 = s3Client({ AWS_REGION: 'us-east-1', CAPSTAN_S3_ENDPOINT: ready.s3 });
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { apiGatewayEventV2 } from '../../local/http-adapter.ts';
 import { lambdaContext } from '../../local/lambda-context.ts';
 
 export type ApiGatewayHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -32,9 +33,6 @@ export interface ApiResult {
   readonly event: APIGatewayProxyEventV2;
 }
 
-/** Text bodies are sent as UTF-8; binary ones base64-encoded, as API Gateway does. */
-const TEXT = /^(text\/|application\/(json|.*\+json|xml|sdp|x-www-form-urlencoded))/i;
-
 export function buildEvent(method: string, path: string, options: RequestOptions = {}, defaults: Readonly<Record<string, string>> = {}): APIGatewayProxyEventV2 {
   const url = new URL(path, 'http://api.capstan.test');
   for (const [name, value] of Object.entries(options.query ?? {})) {
@@ -56,35 +54,8 @@ export function buildEvent(method: string, path: string, options: RequestOptions
     if (!('content-type' in lower(options.headers ?? {}))) headers['content-type'] = 'application/json';
   }
   if (raw !== undefined) headers['content-length'] = String(raw.length);
-  const isText = TEXT.test(headers['content-type'] ?? '');
-
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-
-  const now = new Date();
-  const requestId = randomUUID();
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    headers,
-    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'test',
-      domainName: 'api.capstan.test',
-      domainPrefix: 'api',
-      http: { method: method.toUpperCase(), path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-      requestId,
-      routeKey: '$default',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    body: raw === undefined || raw.length === 0 ? undefined : isText ? raw.toString('utf8') : raw.toString('base64'),
-    isBase64Encoded: raw !== undefined && raw.length > 0 && !isText,
-  };
+  // The same event builder the local runtime's HTTP adapter uses.
+  return apiGatewayEventV2({ method, url, headers, body: raw, requestId: randomUUID() });
 }
 
 function lower(headers: Readonly<Record<string, string | undefined>>): Record<string, string> {
