@@ -14,7 +14,11 @@ export const INTEGRATION_EVENT_TYPES = [
   'recording.failed',
   'recording.deleted',
   'track.recorded',
+  'composition.requested',
+  'composition.started',
+  'composition.progress',
   'composition.completed',
+  'composition.failed',
   'transcript.ready',
 ] as const;
 

@@ -111,16 +111,7 @@ export const OUTPUTS = ['composite.mp4', 'audio.m4a', 'audio.mp3', 'audio.wav', 
 export const OutputSchema = z.enum(OUTPUTS);
 export type Output = z.infer<typeof OutputSchema>;
 
-export const LayoutSchema = z
-  .object({
-    preset: z.enum(['grid', 'speaker', 'single', 'audio_only', 'custom']),
-    resolution: z
-      .string()
-      .regex(/^\d{2,4}x\d{2,4}$/, 'resolution is WIDTHxHEIGHT, e.g. 1280x720')
-      .optional(),
-  })
-  .strict();
-export type Layout = z.infer<typeof LayoutSchema>;
+export { LayoutSchema, type Layout } from '../composition/layout.ts';
 
 export const IngestSchema = z.discriminatedUnion('protocol', [
   z.object({ protocol: z.literal('rtp'), host: z.string(), port: z.number().int(), rtcp_port: z.number().int().optional() }),
