@@ -28,6 +28,8 @@ export const CoreConfigSchema = AwsConfigSchema.extend({
   CAPSTAN_MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   CAPSTAN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   CAPSTAN_PUBLIC_URL: z.string().url().optional(),
+  /** How long a presigned download URL stays valid. */
+  CAPSTAN_DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
 });
 
 export type CoreConfig = Readonly<z.infer<typeof CoreConfigSchema>>;

@@ -13,6 +13,7 @@ import { DynamoDbIdempotencyStore } from './idempotency/dynamodb.ts';
 import { recordingProjection } from './projections/recording-projection.ts';
 import { DynamoDbRecordingReadModel } from './readmodel/dynamodb.ts';
 import { recordingService } from './recording/service.ts';
+import { s3Presigner } from './media/downloads.ts';
 
 export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?: IdGenerator } = {}) {
   const dynamo = dynamoDbClient(config);
@@ -32,7 +33,9 @@ export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?
     readModel,
     idempotency,
     apiKeys,
+    clock,
     service: recordingService({ store, readModel, idempotency, clock, ids }),
+    presign: s3Presigner(s3, config.CAPSTAN_BUCKET, config.CAPSTAN_DOWNLOAD_URL_TTL_SECONDS),
     projection: recordingProjection({ readModel, store }),
     tenantForApiKey: apiKeyAuthenticator(apiKeys),
     healthChecks: {

@@ -79,6 +79,8 @@ beforeAll(async () => {
   deps = {
     service: adapters.service,
     tenantForApiKey: adapters.tenantForApiKey,
+    presign: adapters.presign,
+    clock: adapters.clock,
     healthChecks: adapters.healthChecks,
     logger: silentLogger,
     maxBodyBytes: 256 * 1024,

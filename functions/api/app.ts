@@ -15,6 +15,9 @@ import { openApiDocument } from './openapi.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { systemRoutes, type HealthCheck } from './routes/system.ts';
 import { trackRoutes } from './routes/tracks.ts';
+import { compositionRoutes } from './routes/compositions.ts';
+import type { Presigner } from '../../shared/media/downloads.ts';
+import type { Clock } from '../../shared/clock.ts';
 
 export interface ApiDeps {
   readonly service: RecordingService;
@@ -22,6 +25,8 @@ export interface ApiDeps {
   readonly healthChecks: Readonly<Record<string, HealthCheck>>;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
+  readonly presign: Presigner;
+  readonly clock: Clock;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -32,6 +37,7 @@ export function createApiHandler(deps: ApiDeps) {
     ...systemRoutes(deps.healthChecks, (): unknown => (openApi ??= openApiDocument(routes, { title: 'Capstan API', version: '1.0.0' }))),
     ...recordingRoutes(deps.service, deps.maxBodyBytes),
     ...trackRoutes(deps.service, deps.maxBodyBytes),
+    ...compositionRoutes(deps),
   ];
   const match = createRouter(routes);
 

@@ -10,6 +10,8 @@ const adapters = buildAdapters(config);
 export const handler = createApiHandler({
   service: adapters.service,
   tenantForApiKey: adapters.tenantForApiKey,
+  presign: adapters.presign,
+  clock: adapters.clock,
   healthChecks: adapters.healthChecks,
   logger: createLogger(config.CAPSTAN_LOG_LEVEL, { fn: 'api' }),
   maxBodyBytes: config.CAPSTAN_MAX_BODY_BYTES,

@@ -72,6 +72,8 @@ beforeAll(async () => {
   const handler = createApiHandler({
     service: adapters.service,
     tenantForApiKey: adapters.tenantForApiKey,
+    presign: adapters.presign,
+    clock: adapters.clock,
     healthChecks: adapters.healthChecks,
     logger: silentLogger,
     maxBodyBytes: 256 * 1024,

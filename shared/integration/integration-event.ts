@@ -66,6 +66,28 @@ export function toIntegrationEvent(stored: StoredEvent, view: RecordingView): In
       const { key: _key, ...track } = event.data;
       return of('track.recorded', track);
     }
+    case 'CompositionRequested':
+      return of('composition.requested', event.data);
+    case 'CompositionStarted': {
+      const { lease_seconds: _lease, at: _at, ...started } = event.data;
+      return of('composition.started', started);
+    }
+    case 'CompositionProgressed':
+      return of('composition.progress', { composition_id: event.data.composition_id, percent: event.data.percent });
+    case 'CompositionCompleted': {
+      const composition = view.compositions.find((c) => c.id === event.data.composition_id);
+      return of('composition.completed', {
+        composition_id: event.data.composition_id,
+        initial: composition?.initial ?? false,
+        layout: composition?.layout ?? null,
+        duration_seconds: event.data.duration_seconds,
+        artifacts: event.data.artifacts.map(({ key: _key, ...artifact }) => artifact),
+      });
+    }
+    case 'CompositionFailed': {
+      const { composition_id, compositor_id: _by, ...error } = event.data;
+      return of('composition.failed', { composition_id, error });
+    }
     case 'RecordingScheduled':
     case 'RecordingClaimed':
     case 'RecordingStopRequested':

@@ -33,7 +33,7 @@ function setup() {
     await system(view.id, tenantId, (metadata) => ({ type: 'ClaimRecording', metadata, data: { recorder_id: 'r-1', ingest: { protocol: 'rtp', host: '10.0.0.1', port: 5004 } } }));
     await system(view.id, tenantId, (metadata) => ({ type: 'StartRecording', metadata, data: {} }));
     await system(view.id, tenantId, (metadata) => ({ type: 'StopRecording', metadata, data: { reason: 'api' } }));
-    await system(view.id, tenantId, (metadata) => ({ type: 'FinishCapture', metadata, data: {} }));
+    await system(view.id, tenantId, (metadata) => ({ type: 'FinishCapture', metadata, data: { manifest: { key: `tenant-a/${view.id}/manifest.json`, bytes: 100, sha256: 'ab'.repeat(32) } } }));
     return { id: view.id, events: await store.readStream(view.id) };
   }
 

@@ -42,6 +42,26 @@ export type RecordCaptureGap = Command<'RecordCaptureGap', EventOf<'CaptureGapRe
 export type InterruptRecording = Command<'InterruptRecording', { recorder_id: string; reason: string }>;
 export type RecoverRecording = Command<'RecoverRecording', EventOf<'RecordingRecovered'>['data']>;
 
+/** Ask for a composition (the API); a failed one is asked again. */
+export type RequestComposition = Command<
+  'RequestComposition',
+  { composition_id: string; layout: Layout; outputs: Output[]; initial: boolean }
+>;
+/**
+ * A compositor takes a composition. The manifest trigger names the initial composition,
+ * which is requested on the spot if nobody asked for it yet.
+ */
+export type StartComposition = Command<
+  'StartComposition',
+  { composition_id: string; compositor_id: string; lease_seconds: number; request?: { layout: Layout; outputs: Output[] } }
+>;
+export type ReportCompositionProgress = Command<'ReportCompositionProgress', { composition_id: string; compositor_id: string; percent: number }>;
+export type CompleteComposition = Command<
+  'CompleteComposition',
+  { composition_id: string; compositor_id: string; artifacts: Artifact[]; duration_seconds: number }
+>;
+export type FailComposition = Command<'FailComposition', Failure & { composition_id: string; compositor_id: string }>;
+
 export type RecordingCommand =
   | RequestRecording
   | ClaimRecording
@@ -58,4 +78,9 @@ export type RecordingCommand =
   | RecordTrack
   | RecordCaptureGap
   | InterruptRecording
-  | RecoverRecording;
+  | RecoverRecording
+  | RequestComposition
+  | StartComposition
+  | ReportCompositionProgress
+  | CompleteComposition
+  | FailComposition;

@@ -9,11 +9,12 @@
  * of the same command are harmless.
  */
 import type { RecordingCommand } from './commands.ts';
+import { decideComposition, evolveCompositions, settleAfterCapture, type CompositionHost } from './composition-decider.ts';
 import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError, TrackConflictError } from './errors.ts';
 import { recordingEvent, type RecordingEvent } from './events.ts';
 import type { RecordingStatus, SourceType } from './model.ts';
 
-export interface ExistingRecording {
+export interface ExistingRecording extends CompositionHost {
   readonly status: RecordingStatus;
   readonly recording_id: string;
   readonly tenant_id: string;
@@ -119,13 +120,20 @@ export function decide(command: RecordingCommand, state: RecordingState): Record
       const s = existing(state, command);
       if (s.status === 'processing' || s.status === 'completed') return [];
       if (!CLAIMED.includes(s.status)) return refuse(command, s);
-      return [
-        recordingEvent('RecordingStopped', {
-          stopped_at: now,
-          duration_seconds: command.data.duration_seconds ?? secondsBetween(s.started_at, now),
-          ...(command.data.manifest ? { manifest: command.data.manifest } : {}),
-        }),
-      ];
+      const stopped = recordingEvent('RecordingStopped', {
+        stopped_at: now,
+        duration_seconds: command.data.duration_seconds ?? secondsBetween(s.started_at, now),
+        ...(command.data.manifest ? { manifest: command.data.manifest } : {}),
+      });
+      if (s.source_type === 'rtp' && command.data.manifest === undefined) {
+        // Nothing was captured, so there is nothing to compose: say so instead of waiting forever.
+        return [
+          stopped,
+          recordingEvent('RecordingFailed', { code: 'no_media', message: 'no media was captured', failure_class: 'permanent', blame: 'customer' }),
+        ];
+      }
+      const settled = settleAfterCapture({ ...s, duration_seconds: stopped.data.duration_seconds }, command.data.manifest ?? null);
+      return [stopped, ...settled];
     }
     case 'CompleteRecording': {
       const s = existing(state, command);
@@ -192,6 +200,12 @@ export function decide(command: RecordingCommand, state: RecordingState): Record
       if (s.interrupted_by === null) return refuse(command, s, 'only an interrupted recording is recovered');
       return [recordingEvent('RecordingRecovered', command.data)];
     }
+    case 'RequestComposition':
+    case 'StartComposition':
+    case 'ReportCompositionProgress':
+    case 'CompleteComposition':
+    case 'FailComposition':
+      return decideComposition(command, existing(state, command));
     default: {
       const _never: never = command;
       throw new Error(`unknown command ${JSON.stringify(_never)}`);
@@ -215,6 +229,11 @@ export function evolve(state: RecordingState, event: RecordingEvent): RecordingS
       recorded_ssrcs: [],
       gap_segments: [],
       interrupted_by: null,
+      manifest: null,
+      duration_seconds: null,
+      failure_code: null,
+      recorder_artifacts: [],
+      compositions: {},
     };
   }
   if (state.status === 'empty') return state; // a stream always starts with RecordingRequested
@@ -232,25 +251,40 @@ export function evolve(state: RecordingState, event: RecordingEvent): RecordingS
     case 'RecordingStopRequested':
       return { ...state, status: 'stopping' };
     case 'RecordingStopped':
-      return { ...state, status: 'processing' };
+      return { ...state, status: 'processing', manifest: event.data.manifest ?? null, duration_seconds: event.data.duration_seconds };
     case 'RecordingCompleted':
       return { ...state, status: 'completed' };
     case 'RecordingFailed':
-      return { ...state, status: 'failed' };
+      return { ...state, status: 'failed', failure_code: event.data.code };
     case 'RecordingDeleted':
       return { ...state, status: 'deleted' };
     case 'TracksRegistered':
       return { ...state, tracks: [...state.tracks, ...event.data.tracks.map(({ ssrc, payload_type, codec }) => ({ ssrc, payload_type, codec }))] };
     case 'RoomEventsRecorded':
       return state;
-    case 'TrackRecorded':
-      return { ...state, recorded_ssrcs: [...state.recorded_ssrcs, event.data.ssrc] };
+    case 'TrackRecorded': {
+      const t = event.data;
+      return {
+        ...state,
+        recorded_ssrcs: [...state.recorded_ssrcs, t.ssrc],
+        recorder_artifacts: [
+          ...state.recorder_artifacts,
+          { name: t.file_name, kind: 'track', key: t.key, content_type: t.content_type, bytes: t.bytes, duration_seconds: t.duration_seconds, sha256: t.sha256 },
+        ],
+      };
+    }
     case 'CaptureGapRecorded':
       return { ...state, gap_segments: [...state.gap_segments, event.data.segment_index] };
     case 'RecordingInterrupted':
       return { ...state, interrupted_by: event.data.recorder_id };
     case 'RecordingRecovered':
       return { ...state, interrupted_by: null, claimed_by: event.data.recorder_id };
+    case 'CompositionRequested':
+    case 'CompositionStarted':
+    case 'CompositionProgressed':
+    case 'CompositionCompleted':
+    case 'CompositionFailed':
+      return { ...state, compositions: evolveCompositions(state.compositions, event) };
     default: {
       const _never: never = event;
       throw new Error(`unknown event ${JSON.stringify(_never)}`);

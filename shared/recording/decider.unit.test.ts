@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type {
+  CompleteComposition,
+  StartComposition,
   ClaimRecording,
   CompleteRecording,
   DeleteRecording,
@@ -95,6 +97,16 @@ const cmd = {
   stop: (reason: StopRecording['data']['reason'] = 'api'): StopRecording => ({ type: 'StopRecording', metadata, data: { reason } }),
   finish: (data: FinishCapture['data'] = {}, now = LATER): FinishCapture => ({ type: 'FinishCapture', metadata: { now }, data }),
   complete: (data: CompleteRecording['data']): CompleteRecording => ({ type: 'CompleteRecording', metadata, data }),
+  startComposition: (data: Partial<StartComposition['data']> = {}): StartComposition => ({
+    type: 'StartComposition',
+    metadata: { now: LATER },
+    data: { composition_id: CMP, compositor_id: 'compositor-1', lease_seconds: 600, ...data },
+  }),
+  completeComposition: (): CompleteComposition => ({
+    type: 'CompleteComposition',
+    metadata: { now: LATER },
+    data: { composition_id: CMP, compositor_id: 'compositor-1', artifacts: [artifact], duration_seconds: 90 },
+  }),
   fail: (data: Failure): FailRecording => ({ type: 'FailRecording', metadata, data }),
   delete: (reason: string | null = null): DeleteRecording => ({ type: 'DeleteRecording', metadata, data: { reason } }),
   registerTracks: (...tracks: RegisteredTrack[]): RegisterTracks => ({ type: 'RegisterTracks', metadata, data: { tracks } }),
@@ -108,6 +120,10 @@ const cmd = {
     data: { recorder_id: 'recorder-2', segments: 3, truncated_bytes: 0, ...data },
   }),
 };
+
+const MANIFEST = { key: 'tenant-a/rec_00000000000000000000000001/manifest.json', bytes: 812, sha256: 'ef'.repeat(32) };
+const SPEC = { layout: { preset: 'grid' as const }, outputs: ['composite.mp4' as const, 'audio.m4a' as const] };
+const CMP = 'cmp_000000000000000000000001';
 
 const artifact: Artifact = {
   name: 'composite.mp4',
@@ -325,22 +341,26 @@ describe('StopRecording', () => {
 });
 
 describe('FinishCapture', () => {
+  const manifest = { key: 'tenant-a/rec_00000000000000000000000001/manifest.json', bytes: 812, sha256: 'ef'.repeat(32) };
+
   it('emits RecordingStopped with the duration since started_at, measured on metadata.now', () => {
-    given(at.stopping).when(cmd.finish({}, LATER)).then([{ type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 90 } }]);
+    given(at.stopping).when(cmd.finish({ manifest }, LATER)).then([{ type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 90, manifest } }]);
   });
 
   it('prefers the duration the recorder reports', () => {
-    given(at.recording).when(cmd.finish({ duration_seconds: 42.5 })).then([
-      { type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 42.5 } },
+    given(at.recording).when(cmd.finish({ duration_seconds: 42.5, manifest })).then([
+      { type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 42.5, manifest } },
     ]);
   });
 
-  it('emits RecordingStopped from starting (claimed, nothing started): the duration is 0', () => {
-    given(at.starting).when(cmd.finish({}, LATER)).then([{ type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 0 } }]);
+  it('fails an rtp recording that captured nothing (no manifest): there is nothing to compose', () => {
+    given(at.starting).when(cmd.finish({}, LATER)).then([
+      { type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 0 } },
+      { type: 'RecordingFailed', schema_version: 1, data: { code: 'no_media', message: 'no media was captured', failure_class: 'permanent', blame: 'customer' } },
+    ]);
   });
 
   it('carries the sync manifest the recorder wrote', () => {
-    const manifest = { key: 'tenant-a/rec_00000000000000000000000001/manifest.json', bytes: 812, sha256: 'ef'.repeat(32) };
     const events = given(at.stopping).when(cmd.finish({ manifest }, LATER)).then([
       { type: 'RecordingStopped', schema_version: 1, data: { stopped_at: LATER, duration_seconds: 90, manifest } },
     ]);
@@ -713,8 +733,9 @@ describe('lifecycle', () => {
     [cmd.pause(), 'paused'],
     [cmd.resume(), 'recording'],
     [cmd.stop(), 'stopping'],
-    [cmd.finish(), 'processing'],
-    [cmd.complete({ artifacts: [artifact], duration_seconds: 90 }), 'completed'],
+    [cmd.finish({ manifest: MANIFEST }), 'processing'],
+    [cmd.startComposition({ request: SPEC }), 'processing'],
+    [cmd.completeComposition(), 'completed'],
     [cmd.delete('retention'), 'deleted'],
   ];
 
@@ -743,6 +764,9 @@ describe('lifecycle', () => {
       'RecordingResumed',
       'RecordingStopRequested',
       'RecordingStopped',
+      'CompositionRequested',
+      'CompositionStarted',
+      'CompositionCompleted',
       'RecordingCompleted',
       'RecordingDeleted',
     ]);
@@ -759,6 +783,22 @@ describe('lifecycle', () => {
       recorded_ssrcs: [],
       gap_segments: [],
       interrupted_by: null,
+      manifest: MANIFEST,
+      duration_seconds: 90,
+      failure_code: null,
+      recorder_artifacts: [],
+      compositions: {
+        [CMP]: {
+          status: 'completed',
+          initial: true,
+          compositor_id: 'compositor-1',
+          heartbeat_at: LATER,
+          lease_seconds: 600,
+          attempts: 1,
+          artifacts: [artifact],
+          failure: null,
+        },
+      },
     });
   });
 
@@ -773,7 +813,7 @@ describe('lifecycle', () => {
       ...decide(cmd.finish({ duration_seconds: 3 }), fold(at.paused)),
     ];
     const all = [...produced, ...more];
-    expect(all.length).toBe(9 + 2 + 1 + 2 + 1 + 1 + 1);
+    expect(all.length).toBe(12 + 2 + 1 + 2 + 1 + 1 + 2);
     for (const event of all) {
       const parsed = RecordingEventSchema.safeParse(event);
       expect(parsed.success, `${event.type}: ${parsed.error?.message}`).toBe(true);

@@ -36,3 +36,25 @@ export class TrackConflictError extends Error {
     this.name = 'TrackConflictError';
   }
 }
+
+export class CompositionNotFoundError extends Error {
+  constructor(readonly compositionId: string) {
+    super(`composition ${compositionId} does not exist`);
+    this.name = 'CompositionNotFoundError';
+  }
+}
+
+/** Another compositor holds the composition and was heard from within its lease. */
+export class CompositionBusyError extends Error {
+  constructor(readonly compositionId: string, readonly holder: string) {
+    super(`composition ${compositionId} is being rendered by ${holder}`);
+    this.name = 'CompositionBusyError';
+  }
+}
+
+export class ArtifactNotFoundError extends Error {
+  constructor(readonly artifactName: string) {
+    super(`artifact ${artifactName} does not exist (yet)`);
+    this.name = 'ArtifactNotFoundError';
+  }
+}

@@ -82,6 +82,40 @@ export const RecordingCompleted = event(
 export const RecordingFailed = event('RecordingFailed', FailureSchema);
 export const RecordingDeleted = event('RecordingDeleted', z.object({ reason: z.string().nullable() }));
 
+const CompositionSpecData = { layout: LayoutSchema, outputs: z.array(OutputSchema) };
+export const CompositionRequested = event(
+  'CompositionRequested',
+  z.object({
+    composition_id: z.string(),
+    ...CompositionSpecData,
+    /** The recording's own composition, which gates its completion. */
+    initial: z.boolean(),
+    trigger: z.enum(['manifest', 'api']),
+  }),
+);
+export const CompositionStarted = event(
+  'CompositionStarted',
+  z.object({
+    composition_id: z.string(),
+    compositor_id: z.string(),
+    attempt: z.number().int().positive(),
+    lease_seconds: z.number().int().positive(),
+    at: z.string(),
+  }),
+);
+export const CompositionProgressed = event(
+  'CompositionProgressed',
+  z.object({ composition_id: z.string(), compositor_id: z.string(), percent: z.number().int().min(0).max(100), at: z.string() }),
+);
+export const CompositionCompleted = event(
+  'CompositionCompleted',
+  z.object({ composition_id: z.string(), compositor_id: z.string(), artifacts: z.array(ArtifactSchema), duration_seconds: z.number().nonnegative() }),
+);
+export const CompositionFailed = event(
+  'CompositionFailed',
+  FailureSchema.extend({ composition_id: z.string(), compositor_id: z.string() }),
+);
+
 export const RecordingEventSchema = z.discriminatedUnion('type', [
   RecordingRequested,
   RecordingScheduled,
@@ -100,6 +134,11 @@ export const RecordingEventSchema = z.discriminatedUnion('type', [
   CaptureGapRecorded,
   RecordingInterrupted,
   RecordingRecovered,
+  CompositionRequested,
+  CompositionStarted,
+  CompositionProgressed,
+  CompositionCompleted,
+  CompositionFailed,
 ]);
 export type RecordingEvent = z.infer<typeof RecordingEventSchema>;
 export type RecordingEventType = RecordingEvent['type'];

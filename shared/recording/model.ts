@@ -136,6 +136,12 @@ export const ArtifactSchema = z.object({
   bytes: z.number().int().nonnegative(),
   duration_seconds: z.number().nonnegative().optional(),
   sha256: z.string().optional(),
+  /** Codec names as ffprobe reports them, e.g. ["h264", "aac"]. */
+  codecs: z.array(z.string()).optional(),
+  /** `WIDTHxHEIGHT` of a video or image. */
+  resolution: z.string().optional(),
+  /** The composition that produced it; absent for the recorder's own files. */
+  composition_id: z.string().optional(),
 });
 export type Artifact = z.infer<typeof ArtifactSchema>;
 

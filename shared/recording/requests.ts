@@ -11,6 +11,7 @@ import {
   SourceSchema,
   StorageSettingsSchema,
 } from './model.ts';
+import { CompositionResourceSchema } from '../composition/model.ts';
 import { RecordedTrackSchema, RegisteredTrackSchema, TimelineEntrySchema } from './tracks.ts';
 
 export const CreateRecordingRequestSchema = z
@@ -72,6 +73,7 @@ export const RecordingResourceSchema = z.object({
   manifest: z.object({ key: z.string(), bytes: z.number().int(), sha256: z.string() }).nullable(),
   interruptions: z.array(z.object({ recorder_id: z.string(), reason: z.string(), at: z.string(), recovered_at: z.string().nullable() })),
   artifacts: z.array(ArtifactSchema.omit({ key: true })),
+  compositions: z.array(CompositionResourceSchema),
   failure: FailureSchema.nullable(),
   /** Per-recording sequence of the last event this view includes. */
   sequence: z.number().int(),

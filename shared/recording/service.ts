@@ -4,6 +4,7 @@
  * here: another tenant's recording is indistinguishable from a missing one.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../json.ts';
 import type { Clock, IdGenerator } from '../clock.ts';
 import { commandHandler } from '../eventstore/command-handler.ts';
 import type { EventStore, StoredEvent } from '../eventstore/port.ts';
@@ -12,10 +13,11 @@ import type { ListPage, ListQuery, RecordingReadModel } from '../readmodel/port.
 import { recordingCodec } from './codec.ts';
 import type { RecordingCommand } from './commands.ts';
 import { recordingDecider, type RecordingState } from './decider.ts';
-import { IdempotencyConflictError, RecordingNotFoundError } from './errors.ts';
-import { DEFAULT_KEY_TEMPLATE, defaultOutputs } from './model.ts';
+import { CompositionNotFoundError, IdempotencyConflictError, RecordingNotFoundError } from './errors.ts';
+import { DEFAULT_KEY_TEMPLATE, defaultOutputs, type Artifact } from './model.ts';
 import { RECORDING_ID_PATTERN, type CreateRecordingRequest } from './requests.ts';
-import { foldRecording, type RecordingView } from './view.ts';
+import { availableArtifacts, foldRecording, type CompositionView, type RecordingView } from './view.ts';
+import { compositionId, specFromRequest, type CompositionRequest } from '../composition/model.ts';
 import type { RegisteredTrack, RoomEventInput, TimelineEntry, TrackDescriptorSchema } from './tracks.ts';
 import type { z } from 'zod';
 
@@ -36,17 +38,7 @@ export interface CallContext {
 
 type LifecycleCommand = Extract<RecordingCommand['type'], 'StopRecording' | 'PauseRecording' | 'ResumeRecording' | 'DeleteRecording'>;
 
-/** Canonical JSON (sorted keys) so that key order never makes two equal bodies differ. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+export { canonicalJson } from '../json.ts';
 
 const CREATION_EVENTS = new Set(['RecordingRequested', 'RecordingScheduled']);
 
@@ -192,6 +184,41 @@ export function recordingService(deps: RecordingServiceDeps) {
         ownedBy(ctx.tenantId, recordingId),
       );
       return result.appended.flatMap((e) => e.data['events'] as TimelineEntry[]);
+    },
+
+    /**
+     * Ask for a composition of a finished recording. The id comes from the layout and
+     * outputs, so asking twice names the same composition (`created: false`).
+     */
+    async requestComposition(ctx: CallContext, recordingId: string, request: CompositionRequest): Promise<{ composition: CompositionView; created: boolean }> {
+      const recording = foldRecording(await loadOwned(ctx, recordingId));
+      if (recording === null) throw new RecordingNotFoundError(recordingId);
+      const spec = specFromRequest(request, recording.outputs);
+      const id = compositionId(spec);
+      const initial = id === compositionId({ layout: recording.layout, outputs: recording.outputs });
+      const result = await commands.handle(
+        recordingId,
+        (now) => ({ type: 'RequestComposition', metadata: { now }, data: { composition_id: id, layout: spec.layout, outputs: spec.outputs, initial } }),
+        { tenantId: ctx.tenantId, correlationId: ctx.requestId ?? null },
+        ownedBy(ctx.tenantId, recordingId),
+      );
+      const composition = (foldRecording(result.events) as RecordingView).compositions.find((c) => c.id === id);
+      if (composition === undefined) throw new CompositionNotFoundError(id);
+      return { composition, created: result.appended.length > 0 };
+    },
+
+    async compositions(ctx: CallContext, recordingId: string): Promise<CompositionView[]> {
+      return (await this.get(ctx, recordingId)).compositions;
+    },
+
+    async composition(ctx: CallContext, recordingId: string, id: string): Promise<CompositionView> {
+      const composition = (await this.get(ctx, recordingId)).compositions.find((c) => c.id === id);
+      if (composition === undefined) throw new CompositionNotFoundError(id);
+      return composition;
+    },
+
+    async artifacts(ctx: CallContext, recordingId: string): Promise<Artifact[]> {
+      return availableArtifacts(await this.get(ctx, recordingId));
     },
 
     /** Run any recording command on behalf of the system (recorder, compositor, providers). */

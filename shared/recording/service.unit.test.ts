@@ -89,6 +89,7 @@ describe('recordingService', () => {
         manifest: null,
         interruptions: [],
         artifacts: [],
+        compositions: [],
         failure: null,
         version: 1,
       });

@@ -23,6 +23,24 @@ export interface TrackView extends RegisteredTrack {
   recording: Omit<RecordedTrack, 'track_id' | 'ssrc'> | null;
 }
 
+export interface CompositionView {
+  id: string;
+  status: 'requested' | 'running' | 'completed' | 'failed';
+  initial: boolean;
+  trigger: 'manifest' | 'api';
+  layout: Layout;
+  outputs: Output[];
+  progress: number;
+  attempts: number;
+  compositor_id: string | null;
+  requested_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  duration_seconds: number | null;
+  artifacts: Artifact[];
+  failure: Failure | null;
+}
+
 export interface RecordingView {
   id: string;
   tenant_id: string;
@@ -49,6 +67,7 @@ export interface RecordingView {
   manifest: { key: string; bytes: number; sha256: string } | null;
   interruptions: { recorder_id: string; reason: string; at: string; recovered_at: string | null }[];
   artifacts: Artifact[];
+  compositions: CompositionView[];
   failure: Failure | null;
   /** Version of the last event folded in: the per-recording sequence. */
   version: number;
@@ -85,6 +104,7 @@ export function projectRecording(view: RecordingView | null, stored: StoredEvent
       manifest: null,
       interruptions: [],
       artifacts: [],
+      compositions: [],
       failure: null,
       version: stored.version,
     };
@@ -113,7 +133,7 @@ export function projectRecording(view: RecordingView | null, stored: StoredEvent
         manifest: event.data.manifest ?? null,
       };
     case 'RecordingCompleted':
-      return { ...next, status: 'completed', artifacts: event.data.artifacts, duration_seconds: event.data.duration_seconds };
+      return { ...next, status: 'completed', artifacts: event.data.artifacts, duration_seconds: event.data.duration_seconds, failure: null };
     case 'RecordingFailed':
       return { ...next, status: 'failed', failure: event.data };
     case 'RecordingDeleted':
@@ -136,11 +156,82 @@ export function projectRecording(view: RecordingView | null, stored: StoredEvent
         recorder_id: event.data.recorder_id,
         interruptions: next.interruptions.map((i) => (i.recovered_at === null ? { ...i, recovered_at: stored.occurred_at } : i)),
       };
+    case 'CompositionRequested': {
+      const d = event.data;
+      const previous = next.compositions.find((c) => c.id === d.composition_id);
+      const requested: CompositionView = {
+        id: d.composition_id,
+        status: 'requested',
+        initial: d.initial,
+        trigger: d.trigger,
+        layout: d.layout,
+        outputs: d.outputs,
+        progress: 0,
+        attempts: previous?.attempts ?? 0,
+        compositor_id: null,
+        requested_at: stored.occurred_at,
+        started_at: null,
+        completed_at: null,
+        duration_seconds: null,
+        artifacts: [],
+        failure: null,
+      };
+      return { ...next, compositions: [...next.compositions.filter((c) => c.id !== d.composition_id), requested] };
+    }
+    case 'CompositionStarted':
+      return withComposition(next, event.data.composition_id, (c) => ({
+        ...c,
+        status: 'running',
+        attempts: event.data.attempt,
+        compositor_id: event.data.compositor_id,
+        started_at: event.data.at,
+        progress: 0,
+        failure: null,
+      }));
+    case 'CompositionProgressed':
+      return withComposition(next, event.data.composition_id, (c) => ({ ...c, progress: Math.max(c.progress, event.data.percent) }));
+    case 'CompositionCompleted':
+      return withComposition(next, event.data.composition_id, (c) => ({
+        ...c,
+        status: 'completed',
+        progress: 100,
+        completed_at: stored.occurred_at,
+        duration_seconds: event.data.duration_seconds,
+        artifacts: event.data.artifacts,
+      }));
+    case 'CompositionFailed': {
+      const { composition_id, compositor_id: _by, ...failure } = event.data;
+      return withComposition(next, composition_id, (c) => ({ ...c, status: 'failed', completed_at: stored.occurred_at, failure }));
+    }
     default: {
       const _never: never = event;
       throw new Error(`unknown event ${JSON.stringify(_never)}`);
     }
   }
+}
+
+function withComposition(view: RecordingView, id: string, change: (c: CompositionView) => CompositionView): RecordingView {
+  return { ...view, compositions: view.compositions.map((c) => (c.id === id ? change(c) : c)) };
+}
+
+/**
+ * Every file a caller can download now: the manifest and the recorder's track files once
+ * written, and each completed composition's files. Nothing once the recording is deleted.
+ */
+export function availableArtifacts(view: RecordingView): Artifact[] {
+  if (view.status === 'deleted') return [];
+  const manifest: Artifact[] = view.manifest
+    ? [{ name: 'manifest.json', kind: 'manifest', key: view.manifest.key, content_type: 'application/json', bytes: view.manifest.bytes, sha256: view.manifest.sha256 }]
+    : [];
+  const tracks: Artifact[] = view.tracks.flatMap((t) =>
+    t.recording === null
+      ? []
+      : [{ name: t.recording.file_name, kind: 'track', key: t.recording.key, content_type: t.recording.content_type, bytes: t.recording.bytes, duration_seconds: t.recording.duration_seconds, sha256: t.recording.sha256 }],
+  );
+  const composed = view.compositions.filter((c) => c.status === 'completed').flatMap((c) => c.artifacts);
+  const byName = new Map<string, Artifact>();
+  for (const artifact of [...manifest, ...tracks, ...composed]) byName.set(artifact.name, artifact);
+  return [...byName.values()];
 }
 
 export function foldRecording(events: readonly StoredEvent[]): RecordingView | null {

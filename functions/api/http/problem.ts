@@ -5,7 +5,15 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { CommandRetriesExhaustedError } from '../../../shared/eventstore/command-handler.ts';
 import { InvalidCursorError } from '../../../shared/readmodel/port.ts';
-import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError, TrackConflictError } from '../../../shared/recording/errors.ts';
+import {
+  ArtifactNotFoundError,
+  CompositionBusyError,
+  CompositionNotFoundError,
+  IdempotencyConflictError,
+  InvalidTransitionError,
+  RecordingNotFoundError,
+  TrackConflictError,
+} from '../../../shared/recording/errors.ts';
 import {
   MalformedJsonError,
   MethodNotAllowedError,
@@ -42,12 +50,14 @@ function map(error: unknown): Mapped | null {
     return { problem: { slug: 'validation', title: 'Invalid request', status: 400, detail: error.message, errors: [{ path: 'cursor', message: error.message }] } };
   if (error instanceof UnauthorizedError)
     return { problem: { slug: 'unauthorized', title: 'Unauthorized', status: 401, detail: error.message }, headers: { 'www-authenticate': 'Bearer' } };
-  if (error instanceof RecordingNotFoundError || error instanceof RouteNotFoundError)
+  if (error instanceof RecordingNotFoundError || error instanceof RouteNotFoundError || error instanceof CompositionNotFoundError || error instanceof ArtifactNotFoundError)
     return { problem: { slug: 'not-found', title: 'Not found', status: 404, detail: error.message } };
   if (error instanceof MethodNotAllowedError)
     return { problem: { slug: 'method-not-allowed', title: 'Method not allowed', status: 405, detail: error.message }, headers: { allow: error.allowed.join(', ') } };
   if (error instanceof InvalidTransitionError)
     return { problem: { slug: 'invalid-state', title: 'Conflict with the recording state', status: 409, detail: error.message } };
+  if (error instanceof CompositionBusyError)
+    return { problem: { slug: 'composition-busy', title: 'Composition in progress elsewhere', status: 409, detail: error.message } };
   if (error instanceof TrackConflictError)
     return { problem: { slug: 'track-conflict', title: 'Track already registered', status: 409, detail: error.message } };
   if (error instanceof CommandRetriesExhaustedError)
