@@ -6,12 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_SOURCE } from '../shared/integration/event-types.ts';
 import { TABLES, EVENTS_TABLE, type TableShape } from '../shared/tables.ts';
-import { QUEUES, ROUTES, type QueueKey } from '../shared/topology.ts';
+import { bindPattern, QUEUES, ROUTES, TASK_ROUTES, TASKS, type QueueKey } from '../shared/topology.ts';
 import { REPO_ROOT } from './paths.ts';
 import { CapstanStack } from './stacks/capstan-stack.ts';
 
@@ -60,6 +61,10 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
   function statementsOf(fn: IFunction): PolicyStatement[] {
     const role = fn.role;
     if (!role) throw new Error(`${fn.node.path} has no role`);
+    return statementsOfRole(role);
+  }
+
+  function statementsOfRole(role: IRole): PolicyStatement[] {
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: Match.arrayWith([stack.resolve(role.roleName)]) },
     }) as Resources;
@@ -145,8 +150,8 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
     },
   );
 
-  it('has exactly one rule per route', () => {
-    template.resourceCountIs('AWS::Events::Rule', ROUTES.length);
+  it('has exactly one rule per route and per task route', () => {
+    template.resourceCountIs('AWS::Events::Rule', ROUTES.length + TASK_ROUTES.length);
   });
 
   it.each(Object.keys(QUEUES) as QueueKey[])(
@@ -184,7 +189,11 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
   });
 
   it('runs our functions on nodejs22.x arm64 with the resource names in the environment', () => {
-    const all = Object.values(template.findResources('AWS::Lambda::Function') as Resources);
+    // CDK's own custom-resource providers (the VPC's default-security-group restriction) pick
+    // their runtime themselves; they are not Capstan code.
+    const all = Object.entries(template.findResources('AWS::Lambda::Function') as Resources)
+      .filter(([logicalId]) => !/^Custom.*CustomResourceProviderHandler[0-9A-F]{8}$/.test(logicalId))
+      .map(([, fn]) => fn);
     for (const fn of all) {
       const runtime = fn.Properties?.['Runtime'];
       if (typeof runtime === 'string' && runtime.startsWith('nodejs')) expect(runtime).toBe('nodejs22.x');
@@ -218,14 +227,31 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
   });
 
   it('grants no IAM statement on Resource "*" or a whole-service action', () => {
-    // No exclusions needed: in aws-cdk-lib 2.276 CDK's own BucketNotifications handler
-    // policy is scoped to the bucket ARN, TableV2 scopes dynamodb:ListStreams to the
-    // stream ARN, and explicit log groups avoid the LogRetention provider. Should a
-    // CDK-internal policy ever need "*", exclude it here by name, with the reason.
+    // One exclusion: ecr:GetAuthorizationToken has no resource-level permissions in IAM, so
+    // the compositor's execution role (which pulls its image) must have it on "*"; the pull
+    // itself (BatchGetImage, …) is scoped to the assets repository. Otherwise: in aws-cdk-lib
+    // 2.276 CDK's own BucketNotifications handler policy is scoped to the bucket ARN, TableV2
+    // scopes dynamodb:ListStreams to the stream ARN, and explicit log groups avoid the
+    // LogRetention provider. Should a CDK-internal policy ever need "*", exclude it here by
+    // name, with the reason.
+    const executionRole = stack.compositor.taskDefinition.executionRole;
+    if (!executionRole) throw new Error('the compositor task definition has no execution role');
+    const executionRoleRef = JSON.stringify(stack.resolve(executionRole.roleName));
+    const isTokenGrant = (statement: PolicyStatement) =>
+      statement.Effect === 'Allow' && statement.Action === 'ecr:GetAuthorizationToken' && statement.Resource === '*';
     const documents: PolicyDocument[] = [];
+    let tokenGrants = 0;
     for (const policy of Object.values(template.findResources('AWS::IAM::Policy') as Resources)) {
-      documents.push(policy.Properties?.['PolicyDocument'] as PolicyDocument);
+      const document = policy.Properties?.['PolicyDocument'] as PolicyDocument;
+      const roles = (policy.Properties?.['Roles'] ?? []) as unknown[];
+      if (roles.length === 1 && JSON.stringify(roles[0]) === executionRoleRef) {
+        tokenGrants += document.Statement.filter(isTokenGrant).length;
+        documents.push({ Statement: document.Statement.filter((statement) => !isTokenGrant(statement)) });
+      } else {
+        documents.push(document);
+      }
     }
+    expect(tokenGrants).toBe(1);
     for (const policy of Object.values(template.findResources('AWS::IAM::ManagedPolicy') as Resources)) {
       documents.push(policy.Properties?.['PolicyDocument'] as PolicyDocument);
     }
@@ -320,5 +346,161 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
       BucketName: stack.resolve(stack.media.bucket.bucketName),
       NotificationConfiguration: { EventBridgeConfiguration: {} },
     });
+  });
+  /** The container environment a target sets: `{ NAME: '$.path' }` from its input transformer. */
+  function overrideEnvironment(transformer: { InputPathsMap: Record<string, string>; InputTemplate: string }, containerName: string): Record<string, string> {
+    // EventBridge substitutes `<name>` with the JSON value at the path; quote it to parse the template.
+    const input = JSON.parse(transformer.InputTemplate.replace(/<([\w-]+)>/g, '"<$1>"')) as {
+      containerOverrides: { name: string; environment: { name: string; value: string }[] }[];
+    };
+    const container = input.containerOverrides.find((c) => c.name === containerName);
+    if (!container) throw new Error(`no overrides for ${containerName}`);
+    return Object.fromEntries(
+      container.environment.map(({ name, value }) => {
+        const placeholder = /^<([\w-]+)>$/.exec(value)?.[1];
+        const path = placeholder === undefined ? undefined : transformer.InputPathsMap[placeholder];
+        if (path === undefined) throw new Error(`${name} is not taken from the event: ${value}`);
+        return [name, path];
+      }),
+    );
+  }
+
+  it.each(TASK_ROUTES.map((route) => [route.name, route] as const))(
+    'task route %s becomes a rule with the topology pattern that runs its Fargate task with env from the event',
+    (_name, route) => {
+      const transformer = new Capture();
+      const pattern = stack.resolve(bindPattern(route.eventPattern, { mediaBucket: stack.media.bucket.bucketName }));
+      template.hasResourceProperties('AWS::Events::Rule', {
+        // S3 sends its events to the account's default bus; ours go on the Capstan bus.
+        EventBusName: route.bus === 'capstan' ? stack.resolve(stack.eventBus.bus.eventBusName) : Match.absent(),
+        EventPattern: Match.exact(pattern),
+        Targets: [
+          Match.objectLike({
+            Arn: stack.resolve(stack.compute.cluster.clusterArn),
+            RoleArn: Match.anyValue(),
+            DeadLetterConfig: { Arn: arnOf(stack.taskRoutes.deliveryFailures.queue) },
+            RetryPolicy: { MaximumRetryAttempts: Match.anyValue(), MaximumEventAgeInSeconds: Match.anyValue() },
+            EcsParameters: Match.objectLike({
+              LaunchType: 'FARGATE',
+              TaskCount: 1,
+              TaskDefinitionArn: stack.resolve(stack.compositor.taskDefinition.taskDefinitionArn),
+              NetworkConfiguration: {
+                AwsVpcConfiguration: {
+                  AssignPublicIp: 'ENABLED',
+                  SecurityGroups: [stack.resolve(stack.compute.taskSecurityGroup.securityGroupId)],
+                  Subnets: stack.resolve(stack.compute.vpc.publicSubnets.map((subnet) => subnet.subnetId)),
+                },
+              },
+            }),
+            InputTransformer: transformer,
+          }),
+        ],
+      });
+      expect(overrideEnvironment(transformer.asObject() as never, 'compositor')).toEqual(route.env);
+    },
+  );
+
+  it('binds the manifest rule to this stack\'s media bucket', () => {
+    const manifest = TASK_ROUTES.find((route) => route.bus === 'default');
+    expect(stack.resolve(bindPattern(manifest!.eventPattern, { mediaBucket: stack.media.bucket.bucketName }))).toMatchObject({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [stack.resolve(stack.media.bucket.bucketName)] }, object: { key: [{ suffix: 'manifest.json' }] } },
+    });
+  });
+
+  it('lets EventBridge put undeliverable task events in the alarmed dead-letter queue', () => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [stack.resolve(stack.taskRoutes.deliveryFailures.queue.queueUrl)],
+      PolicyDocument: {
+        Statement: Match.arrayWith(
+          Object.values(stack.taskRoutes.rules).map((rule) =>
+            Match.objectLike({
+              Action: 'sqs:SendMessage',
+              Principal: { Service: 'events.amazonaws.com' },
+              Condition: { ArnEquals: { 'aws:SourceArn': stack.resolve(rule.ruleArn) } },
+            }),
+          ),
+        ),
+      },
+    });
+  });
+
+  it('defines the compositor as a Fargate task: TASKS size and command, x86_64, resource names, logs with retention', () => {
+    const logGroupId = stack.getLogicalId(stack.compositor.logGroup.node.defaultChild as never);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    expect((template.toJSON() as { Resources: Resources }).Resources[logGroupId]?.Properties?.['RetentionInDays']).toBe(30);
+    const environment = {
+      CAPSTAN_EVENTS_TABLE: stack.resolve(stack.eventStore.table.tableName),
+      CAPSTAN_RECORDINGS_TABLE: stack.resolve(stack.readModel.recordingsTable.tableName),
+      CAPSTAN_API_KEYS_TABLE: stack.resolve(stack.readModel.apiKeysTable.tableName),
+      CAPSTAN_IDEMPOTENCY_TABLE: stack.resolve(stack.idempotency.table.tableName),
+      CAPSTAN_BUCKET: stack.resolve(stack.media.bucket.bucketName),
+      CAPSTAN_EVENT_BUS_NAME: stack.resolve(stack.eventBus.bus.eventBusName),
+    };
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['FARGATE'],
+      NetworkMode: 'awsvpc',
+      Cpu: String(TASKS.compositor.cpu),
+      Memory: String(TASKS.compositor.memoryMiB),
+      EphemeralStorage: { SizeInGiB: TASKS.compositor.ephemeralStorageGiB },
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+      TaskRoleArn: stack.resolve(stack.compositor.taskDefinition.taskRole.roleArn),
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'compositor',
+          Essential: true,
+          Command: [...TASKS.compositor.command],
+          Image: Match.anyValue(),
+          Environment: Match.arrayWith(Object.entries(environment).map(([Name, Value]) => ({ Name, Value }))),
+          LogConfiguration: {
+            LogDriver: 'awslogs',
+            Options: Match.objectLike({ 'awslogs-group': stack.resolve(stack.compositor.logGroup.logGroupName) }),
+          },
+        }),
+      ],
+    });
+  });
+
+  it('gives the compositor task role its grants and nothing more: no wildcard action, no delete', () => {
+    const statements = statementsOfRole(stack.compositor.taskDefinition.taskRole);
+    const bucketArn = stack.resolve(stack.media.bucket.bucketArn);
+    const objectsArn = stack.resolve(stack.media.bucket.arnForObjects('*'));
+    const eventsArn = stack.resolve(stack.eventStore.table.tableArn);
+    const recordingsArn = stack.resolve(stack.readModel.recordingsTable.tableArn);
+    const actionsOn = (arn: unknown) =>
+      new Set(statements.filter((s) => asArray(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(arn))).flatMap((s) => asArray(s.Action)));
+
+    expect([...actionsOn(objectsArn)]).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject', 's3:AbortMultipartUpload']));
+    expect([...actionsOn(bucketArn)]).toEqual(expect.arrayContaining(['s3:List*']));
+    expect([...actionsOn(eventsArn)]).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem']));
+    expect([...actionsOn(recordingsArn)]).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem']));
+    expect(actionsOn(recordingsArn).has('dynamodb:PutItem')).toBe(false);
+
+    const all = statements.flatMap((s) => asArray(s.Action));
+    for (const action of all) {
+      expect(action === '*' || action.endsWith(':*'), action).toBe(false);
+      expect(/^s3:(Delete|PutBucket|PutObjectAcl|PutObjectLegalHold|PutObjectRetention)/.test(action), action).toBe(false);
+      expect(['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], action).not.toContain(action);
+    }
+    // Only the media bucket, the event store and the read model.
+    const allowed = [bucketArn, objectsArn, eventsArn, recordingsArn].map((arn) => JSON.stringify(arn));
+    for (const statement of statements) {
+      for (const resource of asArray(statement.Resource)) expect(allowed, JSON.stringify(statement)).toContain(JSON.stringify(resource));
+    }
+  });
+
+  it('runs tasks in a VPC with public subnets only, no NAT gateway, egress-only security group', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const subnets = Object.values(template.findResources('AWS::EC2::Subnet') as Resources);
+    expect(subnets.length).toBeGreaterThanOrEqual(2);
+    for (const subnet of subnets) expect(subnet.Properties?.['MapPublicIpOnLaunch']).toBe(true);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 1);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('no inbound'),
+      SecurityGroupIngress: Match.absent(),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })],
+    });
+    template.hasResourceProperties('AWS::ECS::Cluster', {});
   });
 });

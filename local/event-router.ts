@@ -1,12 +1,14 @@
 /**
  * The local stand-in for EventBridge: matches each integration event against
  * `shared/topology` (the table CDK turns into rules) and sends the EventBridge envelope to
- * the target queue on local-aws-sqs, exactly as an SQS rule target would receive it.
+ * the target queue on local-aws-sqs, exactly as an SQS rule target would receive it. The
+ * same envelope then goes to the task routes (the rules with an ECS RunTask target), as
+ * an event on the Capstan bus.
  */
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { IntegrationBus } from '../shared/integration/bus.ts';
-import { envelope } from '../shared/integration/envelope.ts';
+import { envelope, type EventBridgeEnvelope } from '../shared/integration/envelope.ts';
 import type { IntegrationEvent } from '../shared/integration/integration-event.ts';
 import type { Logger } from '../shared/logger.ts';
 import { routesFor, ROUTES, type Route } from '../shared/topology.ts';
@@ -21,6 +23,8 @@ export class LocalEventRouter implements IntegrationBus {
     private readonly queues: QueueUrls,
     private readonly logger: Logger,
     private readonly routes: readonly Route[] = ROUTES,
+    /** Task routes on the Capstan bus (local/task-runner.ts TaskDispatcher). */
+    private readonly tasks?: { dispatch(bus: 'capstan', event: EventBridgeEnvelope): string[] },
   ) {}
 
   /** In-process subscribers (tests, dev tooling) see every published event. */
@@ -32,16 +36,19 @@ export class LocalEventRouter implements IntegrationBus {
   async publish(events: readonly IntegrationEvent[]): Promise<void> {
     for (const event of events) {
       const matched = routesFor(event.type, event.source_type, this.routes);
-      const body = JSON.stringify(envelope(event, { id: randomUUID() }));
+      const wrapped = envelope(event, { id: randomUUID() });
+      const body = JSON.stringify(wrapped);
       // Any failure throws to the publisher, which retries the stream record: nothing is dropped.
       for (const route of matched) {
         await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queues[route.queue].url, MessageBody: body }));
       }
+      // After the queues, so a retried record does not start its tasks twice for one failure.
+      const tasks = this.tasks?.dispatch('capstan', wrapped) ?? [];
       this.stats.published++;
-      if (matched.length === 0) this.stats.unrouted++;
+      if (matched.length === 0 && tasks.length === 0) this.stats.unrouted++;
       else this.stats.routed++;
       for (const listener of this.listeners) listener(event);
-      this.logger.debug('integration event routed', { type: event.type, recordingId: event.recording_id, routes: matched.map((r) => r.name) });
+      this.logger.debug('integration event routed', { type: event.type, recordingId: event.recording_id, routes: [...matched.map((r) => r.name), ...tasks] });
     }
   }
 }

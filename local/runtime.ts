@@ -17,6 +17,7 @@ import { sqsClient } from '../shared/aws/clients.ts';
 import { systemClock } from '../shared/clock.ts';
 import type { LocalConfig } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
+import { taskTriggerEnvNames, TASKS, ROUTES } from '../shared/topology.ts';
 import { buildAdapters } from '../shared/wiring.ts';
 import { bootstrap } from './bootstrap.ts';
 import { seedDevKeys, type SeededKey } from './dev-keys.ts';
@@ -28,6 +29,7 @@ import { startRecorderProcess, type RecorderProcess } from './recorder-process.t
 import { startDynamoDbLocal } from './servers/dynamodb-local.ts';
 import { startS3rver, startSqs } from './servers/s3-sqs.ts';
 import { startStreamPoller } from './stream-poller.ts';
+import { LOCAL_ACCOUNT, routeS3ObjectEvents, taskEnvironment, TaskDispatcher, TaskRunner } from './task-runner.ts';
 
 export interface LocalRuntime {
   readonly url: string;
@@ -35,6 +37,8 @@ export interface LocalRuntime {
   readonly endpoints: { dynamodb: string; s3: string; sqs: string };
   readonly router: LocalEventRouter;
   readonly recorder: RecorderProcess | null;
+  /** Task routes: the dispatcher both buses feed, and the compositor's runner (null when disabled). */
+  readonly tasks: { readonly dispatcher: TaskDispatcher; readonly compositor: TaskRunner | null };
   readonly config: LocalConfig;
   stop(): Promise<void>;
 }
@@ -61,7 +65,33 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
     const queues = await bootstrap({ dynamo: adapters.dynamo, s3: adapters.s3, sqs: sqsApi, config });
     const keys = await seedDevKeys(adapters.apiKeys, systemClock, { devKey: config.CAPSTAN_DEV_API_KEY, devKeys: config.CAPSTAN_DEV_API_KEYS, dataDir });
 
-    const router = new LocalEventRouter(sqsApi, queues!, logger.child({ component: 'event-router' }));
+    // Task routes (shared/topology.ts TASK_ROUTES), as EventBridge rules with an ECS RunTask
+    // target: S3 object events on the "default bus" and integration events on the Capstan bus
+    // start compositor jobs as child processes.
+    const compositorWorkDir = join(dataDir, 'compositor', 'work');
+    mkdirSync(compositorWorkDir, { recursive: true });
+    const compositor = config.CAPSTAN_COMPOSITOR_ENABLED
+      ? new TaskRunner({
+          task: 'compositor',
+          command: config.CAPSTAN_COMPOSITOR_COMMAND ?? TASKS.compositor.command,
+          env: taskEnvironment(config, { CAPSTAN_COMPOSITOR_WORK_DIR: compositorWorkDir }),
+          clearEnv: taskTriggerEnvNames('compositor'),
+          concurrency: config.CAPSTAN_COMPOSITOR_CONCURRENCY,
+          logger: logger.child({ component: 'task-runner' }),
+        })
+      : null;
+    const tasks = new TaskDispatcher({
+      bindings: { mediaBucket: config.CAPSTAN_BUCKET },
+      runners: compositor ? { compositor } : {},
+      logger: logger.child({ component: 'task-dispatcher' }),
+    });
+    const stopS3Events = routeS3ObjectEvents(s3, tasks, {
+      buckets: [config.CAPSTAN_BUCKET],
+      account: LOCAL_ACCOUNT,
+      region: config.AWS_REGION,
+      logger: logger.child({ component: 'task-dispatcher' }),
+    });
+    const router = new LocalEventRouter(sqsApi, queues!, logger.child({ component: 'event-router' }), ROUTES, tasks);
     const poller = startStreamPoller({
       dynamo: adapters.dynamo,
       streams: new DynamoDBStreamsClient({ region: config.AWS_REGION, endpoint: dynamodb.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
@@ -98,6 +128,8 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
     const api = createApiHandler({
       service: adapters.service,
       tenantForApiKey: adapters.tenantForApiKey,
+      presign: adapters.presign,
+      clock: adapters.clock,
       healthChecks: adapters.healthChecks,
       logger: logger.child({ fn: 'api' }),
       maxBodyBytes: config.CAPSTAN_MAX_BODY_BYTES,
@@ -115,6 +147,7 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       s3: s3.endpoint,
       sqs: sqs.endpoint,
       recorder: recorder?.httpUrl ?? 'disabled',
+      compositor: compositor ? `${config.CAPSTAN_COMPOSITOR_CONCURRENCY} at once` : 'disabled',
     });
 
     let stopping: Promise<void> | undefined;
@@ -124,12 +157,17 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       endpoints: { dynamodb: dynamodb.endpoint, s3: s3.endpoint, sqs: sqs.endpoint },
       router,
       recorder,
+      tasks: { dispatcher: tasks, compositor },
       config,
       stop: () =>
         (stopping ??= (async () => {
           server.closeIdleConnections();
           await new Promise<void>((r) => server.close(() => r()));
-          // The recorder first: it finishes open recordings while the servers are still up.
+          // Compositor jobs first (queued ones are dropped, running ones stopped: their
+          // compositions' leases lapse), so the recorder's last manifests start nothing new.
+          stopS3Events();
+          await compositor?.stop(5_000);
+          // The recorder next: it finishes open recordings while the servers are still up.
           await recorder?.stop(30_000);
           await poller.stop();
           await Promise.all(consumers.map((c) => c.stop()));

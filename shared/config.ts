@@ -9,6 +9,28 @@ const csv = z
   .optional()
   .transform((value) => (value ?? '').split(',').map((part) => part.trim()).filter(Boolean));
 
+/**
+ * A command line: a JSON array of strings (`["node","--import","tsx","main.ts"]`, for
+ * arguments with spaces), or else a plain string split on whitespace (no quoting).
+ */
+export function parseCommandLine(value: string): string[] {
+  const trimmed = value.trim();
+  const parts: unknown = trimmed.startsWith('[') ? JSON.parse(trimmed) : trimmed.split(/\s+/).filter(Boolean);
+  if (!Array.isArray(parts) || parts.length === 0 || !parts.every((p) => typeof p === 'string' && p.length > 0)) {
+    throw new Error('is a JSON array of non-empty strings or a space-separated command');
+  }
+  return parts as string[];
+}
+
+const commandLine = z.string().transform((value, ctx) => {
+  try {
+    return parseCommandLine(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof SyntaxError ? `is not valid JSON: ${error.message}` : (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 export const AwsConfigSchema = z.object({
   AWS_REGION: z.string().default('us-east-1'),
   /** Set for local servers (DynamoDB Local, s3rver, local-aws-sqs); unset in the cloud. */
@@ -57,6 +79,19 @@ export const LocalConfigSchema = CoreConfigSchema.extend({
     .transform((v) => v === 'true' || v === '1'),
   /** How often the local stream poller asks DynamoDB Streams for new records, ms. */
   CAPSTAN_STREAM_POLL_MS: z.coerce.number().int().positive().default(50),
+  /** Start compositor jobs (child processes) for the task routes of shared/topology.ts. */
+  CAPSTAN_COMPOSITOR_ENABLED: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /** Compositor jobs running at once; more wait in a queue (in memory). */
+  CAPSTAN_COMPOSITOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * The compositor job's command, run from the repository root (default: TASKS.compositor
+   * in shared/topology.ts). A JSON array of strings, or a string split on whitespace;
+   * a leading `node` is the runtime's own Node binary.
+   */
+  CAPSTAN_COMPOSITOR_COMMAND: commandLine.optional(),
 });
 
 export type LocalConfig = Readonly<z.infer<typeof LocalConfigSchema>>;

@@ -1,10 +1,13 @@
 /**
  * The Capstan stack composes the constructs and wires names and grants between them.
- * Environment-agnostic: no lookups, no VPC, so it synthesizes offline.
+ * Environment-agnostic: no lookups (the VPC's AZs are `Fn::GetAZs`), so it synthesizes
+ * offline; the compositor image is staged, not built, at synth.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ResourceEnvironment } from '../constructs/environment.ts';
+import { CompositorTask } from '../constructs/compositor-task.ts';
+import { ComputeCluster } from '../constructs/compute-cluster.ts';
 import { CapstanEventBus } from '../constructs/event-bus.ts';
 import { EventStore } from '../constructs/event-store.ts';
 import { HttpApi } from '../constructs/http-api.ts';
@@ -13,6 +16,7 @@ import { MediaBucket } from '../constructs/media-bucket.ts';
 import { MediaCleanup } from '../constructs/media-cleanup.ts';
 import { Publisher } from '../constructs/publisher.ts';
 import { ReadModel } from '../constructs/read-model.ts';
+import { TaskRoutes } from '../constructs/task-routes.ts';
 
 export class CapstanStack extends Stack {
   readonly eventStore: EventStore;
@@ -23,6 +27,9 @@ export class CapstanStack extends Stack {
   readonly publisher: Publisher;
   readonly httpApi: HttpApi;
   readonly mediaCleanup: MediaCleanup;
+  readonly compute: ComputeCluster;
+  readonly compositor: CompositorTask;
+  readonly taskRoutes: TaskRoutes;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -62,7 +69,24 @@ export class CapstanStack extends Stack {
       bucket: this.media.bucket,
     });
 
+    this.compute = new ComputeCluster(this, 'Compute');
+    this.compositor = new CompositorTask(this, 'Compositor', {
+      environment,
+      bucket: this.media.bucket,
+      eventsTable: this.eventStore.table,
+      recordingsTable: this.readModel.recordingsTable,
+    });
+    this.taskRoutes = new TaskRoutes(this, 'TaskRoutes', {
+      cluster: this.compute.cluster,
+      subnets: this.compute.taskSubnets,
+      securityGroup: this.compute.taskSecurityGroup,
+      capstanBus: this.eventBus.bus,
+      bindings: { mediaBucket: this.media.bucket.bucketName },
+      tasks: { compositor: { taskDefinition: this.compositor.taskDefinition, containerName: CompositorTask.CONTAINER_NAME } },
+    });
+
     new CfnOutput(this, 'BucketName', { value: this.media.bucket.bucketName });
+    new CfnOutput(this, 'ClusterName', { value: this.compute.cluster.clusterName });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
   }
 }

@@ -38,8 +38,17 @@ export function stopChild(child: ChildProcess, name: string, graceMs = 5000): Pr
   });
 }
 
-/** Spawn a server that announces readiness as a JSON line `{"ready":true,"port":N}` on stdout. */
-export async function spawnAnnouncing(name: string, command: string, args: string[], timeoutMs = 30_000): Promise<RunningServer> {
+/**
+ * Spawn a server that announces readiness as a JSON line `{"ready":true,"port":N}` on stdout.
+ * Every other JSON object line it prints, before or after, goes to `onMessage`.
+ */
+export async function spawnAnnouncing(
+  name: string,
+  command: string,
+  args: string[],
+  timeoutMs = 30_000,
+  onMessage?: (message: Record<string, unknown>) => void,
+): Promise<RunningServer> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -50,14 +59,19 @@ export async function spawnAnnouncing(name: string, command: string, args: strin
     const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
     lines.on('line', (line) => {
+      let message: unknown;
       try {
-        const message = JSON.parse(line) as { ready?: boolean; port?: number };
-        if (message.ready && typeof message.port === 'number') {
-          clearTimeout(timer);
-          resolve(message.port);
-        }
+        message = JSON.parse(line);
       } catch {
-        // not ours
+        return; // not ours
+      }
+      if (typeof message !== 'object' || message === null || Array.isArray(message)) return;
+      const { ready, port } = message as { ready?: unknown; port?: unknown };
+      if (ready === true && typeof port === 'number') {
+        clearTimeout(timer);
+        resolve(port);
+      } else {
+        onMessage?.(message as Record<string, unknown>);
       }
     });
   });
