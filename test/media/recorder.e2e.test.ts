@@ -24,6 +24,8 @@ beforeAll(async () => {
   runtime = await startRuntimeProcess({
     CAPSTAN_DATA_DIR: dataDir,
     CAPSTAN_DEV_API_KEY: KEY,
+    // The recorder alone: recordings stay in `processing` (the compositor has its own e2e).
+    CAPSTAN_COMPOSITOR_ENABLED: 'false',
     CAPSTAN_RECORDER_PORT_RANGE: '41000-41099',
     CAPSTAN_RECORDER_SEGMENT_SECONDS: '2',
     CAPSTAN_STREAM_POLL_MS: '20',
