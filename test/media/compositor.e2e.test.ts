@@ -87,7 +87,7 @@ describe('compositor through npm start', () => {
     try {
       const sender = await startBeepFlashSender({ durationS: 8, host: '127.0.0.1', rtpPort: proxy.rtpPort, rtcpPort: proxy.rtcpPort, ssrcs });
       senders.push(sender);
-      await sender.wait();
+      await finishes(sender, 8);
     } finally {
       await proxy.close();
     }
@@ -131,7 +131,8 @@ describe('compositor through npm start', () => {
         // No flashes (the first is after the end): each participant is one solid colour.
         const sender = await startBeepFlashSender({ durationS: p.seconds, periodS: 60, background: p.color, width: 320, height: 180, host: '127.0.0.1', rtpPort: proxy.rtpPort, rtcpPort: proxy.rtcpPort, ssrcs: ssrcs[i]! });
         senders.push(sender);
-        await sender.wait();
+        await finishes(sender, p.seconds);
+        console.log(`${p.peer} sent for ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         await api('POST', `/v1/recordings/${id}/room-events`, { events: [{ type: 'peer_left', peer_id: p.peer }] });
       });
       await at(7);
@@ -143,6 +144,7 @@ describe('compositor through npm start', () => {
       await proxy.close();
     }
     expect((await api('POST', `/v1/recordings/${id}/stop`)).status).toBe(202);
+    console.log('stopped');
     await completed(id);
 
     // Expected times come from the manifest's own sync data: the composite must follow it.
@@ -185,6 +187,22 @@ describe('compositor through npm start', () => {
     }
   });
 });
+
+/** The sender's whole pattern, or a failure that says what the sender printed (never a silent hang). */
+async function finishes(sender: BeepFlashSender, seconds: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void sender.stop();
+      reject(new Error(`sender still running ${seconds + 30} s after start: ${sender.stderr().slice(-2000)}`));
+    }, (seconds + 30) * 1000);
+  });
+  try {
+    await Promise.race([sender.wait(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** One decoded frame at `seconds` as raw RGB24, 640×360. */
 async function frameAt(file: string, seconds: number): Promise<Buffer> {
