@@ -63,6 +63,8 @@ export async function renderComposition(req: RenderRequest): Promise<RenderedFil
     preset: req.preset ?? DEFAULT_PRESET,
     crf: DEFAULT_CRF,
     threads: 0,
+    fastDecode: true,
+    scaler: 'area',
     parallelism,
     chunksPerLane: 1,
     workDir,
@@ -146,7 +148,7 @@ export async function renderComposition(req: RenderRequest): Promise<RenderedFil
       finals.push(async () => {
         const size = await probe(files.get(source.track_id)!);
         const solo = soloPlan(plan, source, { width: size.width ?? plan.width, height: size.height ?? plan.height });
-        const raw = await renderVideo(solo, files, { ...video, parallelism: 1, name: `track-${source.track_id}-video`, onProgress: step });
+        const raw = await renderVideo(solo, files, { ...video, fastDecode: false, scaler: 'bicubic', parallelism: 1, name: `track-${source.track_id}-video`, onProgress: step });
         const path = join(workDir, `track-${source.track_id}.mp4`);
         await ffmpeg({ step: `track ${source.track_id} mp4`, args: ['-i', raw, '-c', 'copy', '-movflags', '+faststart', path], seconds: 0, ...(signal ? { signal } : {}) });
         produced.push({ name: `track-${source.track_id}.mp4`, kind: 'track', path, content_type: 'video/mp4' });
