@@ -188,17 +188,19 @@ describe('compositor through npm start', () => {
   });
 });
 
-/** The sender's whole pattern, or a failure that says what the sender printed (never a silent hang). */
+/**
+ * Wait for the sender's whole pattern. gst-launch now and then stays up after its last buffer
+ * (no EOS exit, nothing on stderr); its media has been sent by then, so it is stopped (EOS,
+ * then a kill) and the test goes on: the layout checks below say whether the media arrived.
+ */
 async function finishes(sender: BeepFlashSender, seconds: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void sender.stop();
-      reject(new Error(`sender still running ${seconds + 30} s after start: ${sender.stderr().slice(-2000)}`));
-    }, (seconds + 30) * 1000);
-  });
+  const overran = new Promise<'overran'>((resolve) => (timer = setTimeout(() => resolve('overran'), (seconds + 10) * 1000)));
   try {
-    await Promise.race([sender.wait(), late]);
+    if ((await Promise.race([sender.wait().then(() => 'done' as const), overran])) === 'overran') {
+      console.log(`sender still up ${seconds + 10} s after a ${seconds} s pattern; stopping it. stderr: ${sender.stderr().slice(-500)}`);
+      await sender.stop();
+    }
   } finally {
     clearTimeout(timer);
   }
