@@ -109,6 +109,20 @@ describe('compositor through npm start', () => {
     console.log(`composite A/V offsets (ms): ${sync.pairs.map((p) => p.offset_ms.toFixed(1)).join(', ')}; max |offset| ${sync.max_abs_offset_ms?.toFixed(1)} ms`);
     expect(sync.pairs.length).toBeGreaterThanOrEqual(3);
     expect(sync.max_abs_offset_ms!).toBeLessThanOrEqual(40);
+
+    // Re-composition through the API: another layout and size, its own files, the recording stays completed.
+    const again = await api('POST', `/v1/recordings/${id}/compositions`, { layout: { preset: 'single' }, resolution: '320x180', outputs: ['composite.mp4'] });
+    expect(again.status).toBe(201);
+    const cid = again.json!['id'] as string;
+    const done = await eventually(async () => {
+      const r = await api('GET', `/v1/recordings/${id}/compositions/${cid}`);
+      if (r.json!['status'] === 'failed') throw new Error(`re-composition failed: ${JSON.stringify(r.json!['failure'])}`);
+      return r.json!['status'] === 'completed' ? r.json! : undefined;
+    }, 120_000);
+    expect(done).toMatchObject({ trigger: 'api', initial: false, progress: 100 });
+    const recomposed = await download(id, `${cid}.composite.mp4`);
+    expect((await ffprobe(recomposed)).streams.find((s) => s.codec_type === 'video')).toMatchObject({ width: 320, height: 180 });
+    expect((await api('GET', `/v1/recordings/${id}`)).json!['status']).toBe('completed');
   });
 
   it('lays out a room with staggered joins, an early leave and a pause', { timeout: 300_000 }, async () => {
@@ -160,6 +174,12 @@ describe('compositor through npm start', () => {
     /** Source time (ms since the reference) → composite time (s), with the pause cut out. */
     const out = (sourceMs: number) => (sourceMs - (sourceMs > paused[0]!.to ? pausedMs : 0)) / 1000;
 
+    // Each participant's recorded tracks last as long as they sent (± 0.5 s).
+    for (const p of people) {
+      for (const t of manifest.tracks.filter((x) => x.peer_id === p.peer)) {
+        expect(Math.abs(t.duration_seconds - p.seconds), `${p.peer} ${t.kind} lasted ${t.duration_seconds} s`).toBeLessThanOrEqual(0.5);
+      }
+    }
     const composite = await download(id, 'composite.mp4');
     const duration = Number((await ffprobe(composite)).format.duration);
     expect(Math.abs(duration - (captureEnd - pausedMs) / 1000), `composite ${duration} s`).toBeLessThanOrEqual(0.5);

@@ -83,6 +83,24 @@ describe('renderComposition', () => {
     expect(progress).toEqual([...progress].sort((x, y) => x - y));
   });
 
+  it('a gap inside a video track shows its last frame (frozen), not the background', { timeout: 60_000 }, async () => {
+    // Red for 1 s, nothing for 1 s (a timestamp gap, as lost packets leave), then green.
+    const gappy = join(dir, 'gappy.webm');
+    await exec('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:s=320x180:r=30:d=3', '-f', 'lavfi', '-i', 'color=c=green:s=320x180:r=30:d=3',
+      '-filter_complex', "[0:v][1:v]overlay=enable='gte(t,2)',select='not(between(t,1,2))'", '-vsync', 'vfr', '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '300k', gappy]);
+    const gapPlan: CompositionPlan = {
+      width: 640, height: 360, fps: 30, background_color: '#000000', audio_only: false, cuts: [], duration_ms: 3000,
+      sources: [{ track_id: 'g', kind: 'video', file_name: 'gappy.webm', offset_ms: 0, duration_ms: 3000, peer_id: 'g', display_name: null, track_type: 'camera' }],
+      segments: [{ source_from_ms: 0, source_to_ms: 3000, output_from_ms: 0, slate: 'none', placements: [{ track_id: 'g', box: { x: 0, y: 0, width: 640, height: 360, z: 0 } }] }],
+    };
+    const work = await mkdtemp(join(dir, 'gap-'));
+    const [out] = await renderComposition({ plan: gapPlan, files: new Map([['g', gappy]]), outputs: ['composite.mp4'], workDir: work, parallelism: 1 });
+    expect(isRed(await pixel(out!.path, 0.5, 320, 180))).toBe(true);
+    expect(isRed(await pixel(out!.path, 1.5, 320, 180))).toBe(true); // frozen through the gap
+    const [r, g, b] = await pixel(out!.path, 2.5, 320, 180);
+    expect(g > 100 && r < 60 && b < 60, `rgb(${r},${g},${b})`).toBe(true);
+  });
+
   it('an abort kills ffmpeg and rejects', { timeout: 60_000 }, async () => {
     const controller = new AbortController();
     const work = await mkdtemp(join(dir, 'abort-'));
