@@ -44,6 +44,12 @@ export const CoreConfigSchema = AwsConfigSchema.extend({
   CAPSTAN_RECORDINGS_TABLE: z.string().min(1).default('capstan-recordings'),
   CAPSTAN_API_KEYS_TABLE: z.string().min(1).default('capstan-api-keys'),
   CAPSTAN_IDEMPOTENCY_TABLE: z.string().min(1).default('capstan-idempotency'),
+  CAPSTAN_FEED_TABLE: z.string().min(1).default('capstan-feed'),
+  /**
+   * `GET /v1/events` serves events older than this: events committed by concurrent writers
+   * can reach the feed slightly out of id order, and a settled page never changes.
+   */
+  CAPSTAN_FEED_SETTLE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   CAPSTAN_BUCKET: z.string().min(1).default('capstan-media'),
   CAPSTAN_EVENT_BUS_NAME: z.string().min(1).default('capstan'),
   /** Largest accepted request body, bytes. */

@@ -47,4 +47,15 @@ export const IDEMPOTENCY_TABLE: TableShape = {
   timeToLiveAttribute: 'expires_at',
 };
 
-export const TABLES = [EVENTS_TABLE, RECORDINGS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE] as const;
+/**
+ * The tenant's integration-event feed (`GET /v1/events`): written by the publisher, one item
+ * per integration event, ordered by event id (a ULID) within the tenant; kept 30 days.
+ */
+export const FEED_TABLE: TableShape = {
+  logicalName: 'feed',
+  partitionKey: { name: 'tenant_id', type: 'S' },
+  sortKey: { name: 'event_id', type: 'S' },
+  timeToLiveAttribute: 'expires_at',
+};
+
+export const TABLES = [EVENTS_TABLE, RECORDINGS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE, FEED_TABLE] as const;

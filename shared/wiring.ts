@@ -14,6 +14,7 @@ import { recordingProjection } from './projections/recording-projection.ts';
 import { DynamoDbRecordingReadModel } from './readmodel/dynamodb.ts';
 import { recordingService } from './recording/service.ts';
 import { s3Presigner } from './media/downloads.ts';
+import { DynamoDbEventFeed } from './feed/dynamodb.ts';
 
 export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?: IdGenerator } = {}) {
   const dynamo = dynamoDbClient(config);
@@ -23,6 +24,7 @@ export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?
   const readModel = new DynamoDbRecordingReadModel(docs, config.CAPSTAN_RECORDINGS_TABLE);
   const idempotency = new DynamoDbIdempotencyStore(docs, config.CAPSTAN_IDEMPOTENCY_TABLE);
   const apiKeys = new DynamoDbApiKeyStore(docs, config.CAPSTAN_API_KEYS_TABLE);
+  const feed = new DynamoDbEventFeed(docs, config.CAPSTAN_FEED_TABLE);
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? ulidGenerator();
   return {
@@ -33,6 +35,7 @@ export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?
     readModel,
     idempotency,
     apiKeys,
+    feed,
     clock,
     service: recordingService({ store, readModel, idempotency, clock, ids }),
     presign: s3Presigner(s3, config.CAPSTAN_BUCKET, config.CAPSTAN_DOWNLOAD_URL_TTL_SECONDS),

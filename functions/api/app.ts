@@ -16,6 +16,8 @@ import { recordingRoutes } from './routes/recordings.ts';
 import { systemRoutes, type HealthCheck } from './routes/system.ts';
 import { trackRoutes } from './routes/tracks.ts';
 import { compositionRoutes } from './routes/compositions.ts';
+import { feedRoutes } from './routes/feed.ts';
+import type { EventFeed } from '../../shared/feed/port.ts';
 import type { Presigner } from '../../shared/media/downloads.ts';
 import type { Clock } from '../../shared/clock.ts';
 
@@ -27,6 +29,9 @@ export interface ApiDeps {
   readonly maxBodyBytes: number;
   readonly presign: Presigner;
   readonly clock: Clock;
+  readonly feed: EventFeed;
+  /** `GET /v1/events` serves events older than this (CAPSTAN_FEED_SETTLE_MS). */
+  readonly feedSettleMs: number;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -38,6 +43,7 @@ export function createApiHandler(deps: ApiDeps) {
     ...recordingRoutes(deps.service, deps.maxBodyBytes),
     ...trackRoutes(deps.service, deps.maxBodyBytes),
     ...compositionRoutes(deps),
+    ...feedRoutes({ feed: deps.feed, clock: deps.clock, settleMs: deps.feedSettleMs }),
   ];
   const match = createRouter(routes);
 

@@ -11,6 +11,8 @@ export const handler = createApiHandler({
   service: adapters.service,
   tenantForApiKey: adapters.tenantForApiKey,
   presign: adapters.presign,
+  feed: adapters.feed,
+  feedSettleMs: config.CAPSTAN_FEED_SETTLE_MS,
   clock: adapters.clock,
   healthChecks: adapters.healthChecks,
   logger: createLogger(config.CAPSTAN_LOG_LEVEL, { fn: 'api' }),

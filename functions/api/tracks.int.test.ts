@@ -73,6 +73,8 @@ beforeAll(async () => {
     service: adapters.service,
     tenantForApiKey: adapters.tenantForApiKey,
     presign: adapters.presign,
+    feed: adapters.feed,
+    feedSettleMs: adapters.config.CAPSTAN_FEED_SETTLE_MS,
     clock: adapters.clock,
     healthChecks: adapters.healthChecks,
     logger: silentLogger,

@@ -11,6 +11,7 @@ const adapters = buildAdapters(config);
 
 export const handler = createPublishHandler({
   projection: adapters.projection,
+  feed: adapters.feed,
   bus: new EventBridgeBus(new EventBridgeClient({ region: config.AWS_REGION }), config.CAPSTAN_EVENT_BUS_NAME),
   logger: createLogger(config.CAPSTAN_LOG_LEVEL, { fn: 'publish' }),
 });

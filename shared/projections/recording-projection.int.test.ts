@@ -40,6 +40,7 @@ beforeAll(async () => {
   adapters = await isolatedAdapters();
   const handler = invokeLocally('publish', createPublishHandler({
     projection: adapters.projection,
+    feed: adapters.feed,
     bus: { publish: async (events) => void published.push(...events) },
     logger: silentLogger,
   }));
@@ -90,6 +91,14 @@ describe('projection from the DynamoDB stream', () => {
 
     const forPaused = published.filter((e) => e.recording_id === ids[2]).map((e) => [e.sequence, e.type]);
     expect(forPaused).toEqual([[1, 'recording.requested'], [2, 'recording.started'], [3, 'recording.paused']]);
+  });
+
+  it('writes every published event to the tenant feed, in event-id order, once', async () => {
+    const mine = published.filter((e) => e.tenant_id === 'tenant-a');
+    await until(async () => (await adapters.feed.read('tenant-a', null, 1000, '9999-01-01T00:00:00.000Z')).items.length >= mine.length);
+    const feed = await adapters.feed.read('tenant-a', null, 1000, '9999-01-01T00:00:00.000Z');
+    expect(feed.items.map((e) => e.id)).toEqual([...new Set(mine.map((e) => e.id))].sort());
+    expect(feed.items).toEqual(expect.arrayContaining(mine));
   });
 
   it('duplicate stream records change nothing in the read model', async () => {

@@ -11,6 +11,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { StoredEventSchema, type StoredEvent } from '../eventstore/port.ts';
 import type { IntegrationBus } from '../integration/bus.ts';
 import { toIntegrationEvent } from '../integration/integration-event.ts';
+import type { EventFeed } from '../feed/port.ts';
 import type { Logger } from '../logger.ts';
 import type { RecordingProjection } from './recording-projection.ts';
 
@@ -27,7 +28,15 @@ export function storedEventFromRecord(record: DynamoDBRecord): StoredEvent | nul
   return StoredEventSchema.parse(unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>));
 }
 
-export function streamProcessor(deps: { projection: RecordingProjection; bus: IntegrationBus; logger: Logger }) {
+export interface StreamProcessorDeps {
+  readonly projection: RecordingProjection;
+  readonly bus: IntegrationBus;
+  /** The tenant feed behind `GET /v1/events`. */
+  readonly feed: EventFeed;
+  readonly logger: Logger;
+}
+
+export function streamProcessor(deps: StreamProcessorDeps) {
   const stats: StreamProcessorStats = { applied: 0, duplicates: 0, published: 0, ignored: 0 };
 
   async function processRecord(record: DynamoDBRecord): Promise<void> {
@@ -45,6 +54,8 @@ export function streamProcessor(deps: { projection: RecordingProjection; bus: In
     // to publish. Delivery is at-least-once; consumers deduplicate by event id and sequence.
     const integration = toIntegrationEvent(stored, result.view);
     if (integration !== null) {
+      // Feed first: a consumer told by a webhook can always find the event in the feed.
+      await deps.feed.append([integration]);
       await deps.bus.publish([integration]);
       stats.published++;
     }

@@ -16,6 +16,7 @@ export function isolatedConfig(overrides: Record<string, string> = {}): CoreConf
     CAPSTAN_RECORDINGS_TABLE: `recordings-${suffix}`,
     CAPSTAN_API_KEYS_TABLE: `api-keys-${suffix}`,
     CAPSTAN_IDEMPOTENCY_TABLE: `idempotency-${suffix}`,
+    CAPSTAN_FEED_TABLE: `feed-${suffix}`,
     CAPSTAN_BUCKET: `media-${suffix}`,
     CAPSTAN_LOG_LEVEL: 'silent',
     ...overrides,
