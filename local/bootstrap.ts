@@ -12,7 +12,7 @@ import {
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CoreConfig } from '../shared/config.ts';
-import { API_KEYS_TABLE, EVENTS_TABLE, FEED_TABLE, IDEMPOTENCY_TABLE, RECORDINGS_TABLE, type TableShape } from '../shared/tables.ts';
+import { API_KEYS_TABLE, EVENTS_TABLE, FEED_TABLE, IDEMPOTENCY_TABLE, RECORDINGS_TABLE, WEBHOOKS_TABLE, type TableShape } from '../shared/tables.ts';
 import { QUEUES, type QueueKey } from '../shared/topology.ts';
 
 export function tableNames(config: CoreConfig): [TableShape, string][] {
@@ -22,6 +22,7 @@ export function tableNames(config: CoreConfig): [TableShape, string][] {
     [API_KEYS_TABLE, config.CAPSTAN_API_KEYS_TABLE],
     [IDEMPOTENCY_TABLE, config.CAPSTAN_IDEMPOTENCY_TABLE],
     [FEED_TABLE, config.CAPSTAN_FEED_TABLE],
+    [WEBHOOKS_TABLE, config.CAPSTAN_WEBHOOKS_TABLE],
   ];
 }
 

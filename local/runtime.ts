@@ -129,6 +129,7 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       service: adapters.service,
       tenantForApiKey: adapters.tenantForApiKey,
       presign: adapters.presign,
+      webhooks: adapters.webhooks,
       feed: adapters.feed,
       feedSettleMs: config.CAPSTAN_FEED_SETTLE_MS,
       clock: adapters.clock,

@@ -45,6 +45,9 @@ export const CoreConfigSchema = AwsConfigSchema.extend({
   CAPSTAN_API_KEYS_TABLE: z.string().min(1).default('capstan-api-keys'),
   CAPSTAN_IDEMPOTENCY_TABLE: z.string().min(1).default('capstan-idempotency'),
   CAPSTAN_FEED_TABLE: z.string().min(1).default('capstan-feed'),
+  CAPSTAN_WEBHOOKS_TABLE: z.string().min(1).default('capstan-webhooks'),
+  /** Hosts, addresses or CIDRs webhooks may reach although they are loopback/private (e.g. `127.0.0.1` locally). */
+  CAPSTAN_WEBHOOK_ALLOWLIST: csv,
   /**
    * `GET /v1/events` serves events older than this: events committed by concurrent writers
    * can reach the feed slightly out of id order, and a settled page never changes.

@@ -58,4 +58,11 @@ export const FEED_TABLE: TableShape = {
   timeToLiveAttribute: 'expires_at',
 };
 
-export const TABLES = [EVENTS_TABLE, RECORDINGS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE, FEED_TABLE] as const;
+/** Webhook endpoints per tenant, and the tenant's signing secret for per-recording `webhook_url`s. */
+export const WEBHOOKS_TABLE: TableShape = {
+  logicalName: 'webhooks',
+  partitionKey: { name: 'tenant_id', type: 'S' },
+  sortKey: { name: 'webhook_id', type: 'S' },
+};
+
+export const TABLES = [EVENTS_TABLE, RECORDINGS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE, FEED_TABLE, WEBHOOKS_TABLE] as const;

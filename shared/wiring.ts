@@ -15,6 +15,10 @@ import { DynamoDbRecordingReadModel } from './readmodel/dynamodb.ts';
 import { recordingService } from './recording/service.ts';
 import { s3Presigner } from './media/downloads.ts';
 import { DynamoDbEventFeed } from './feed/dynamodb.ts';
+import { webhookEndpointService } from './webhook-endpoints/service.ts';
+import { DynamoDbWebhookEndpointStore } from './webhook-endpoints/store.ts';
+import { newWebhookSecret } from './webhook-endpoints/secrets.ts';
+import { checkWebhookUrl, parseAllowlist } from './webhook-endpoints/url-check.ts';
 
 export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?: IdGenerator } = {}) {
   const dynamo = dynamoDbClient(config);
@@ -25,6 +29,7 @@ export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?
   const idempotency = new DynamoDbIdempotencyStore(docs, config.CAPSTAN_IDEMPOTENCY_TABLE);
   const apiKeys = new DynamoDbApiKeyStore(docs, config.CAPSTAN_API_KEYS_TABLE);
   const feed = new DynamoDbEventFeed(docs, config.CAPSTAN_FEED_TABLE);
+  const webhookAllowlist = parseAllowlist(config.CAPSTAN_WEBHOOK_ALLOWLIST);
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? ulidGenerator();
   return {
@@ -38,6 +43,13 @@ export function buildAdapters(config: CoreConfig, options: { clock?: Clock; ids?
     feed,
     clock,
     service: recordingService({ store, readModel, idempotency, clock, ids }),
+    webhooks: webhookEndpointService({
+      store: new DynamoDbWebhookEndpointStore(docs, config.CAPSTAN_WEBHOOKS_TABLE),
+      clock,
+      ids,
+      newSecret: newWebhookSecret,
+      checkUrl: (url) => checkWebhookUrl(url, webhookAllowlist),
+    }),
     presign: s3Presigner(s3, config.CAPSTAN_BUCKET, config.CAPSTAN_DOWNLOAD_URL_TTL_SECONDS),
     projection: recordingProjection({ readModel, store }),
     tenantForApiKey: apiKeyAuthenticator(apiKeys),

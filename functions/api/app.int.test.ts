@@ -80,6 +80,7 @@ beforeAll(async () => {
     service: adapters.service,
     tenantForApiKey: adapters.tenantForApiKey,
     presign: adapters.presign,
+    webhooks: adapters.webhooks,
     feed: adapters.feed,
     feedSettleMs: adapters.config.CAPSTAN_FEED_SETTLE_MS,
     clock: adapters.clock,

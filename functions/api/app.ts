@@ -17,6 +17,8 @@ import { systemRoutes, type HealthCheck } from './routes/system.ts';
 import { trackRoutes } from './routes/tracks.ts';
 import { compositionRoutes } from './routes/compositions.ts';
 import { feedRoutes } from './routes/feed.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import type { WebhookEndpointService } from '../../shared/webhook-endpoints/service.ts';
 import type { EventFeed } from '../../shared/feed/port.ts';
 import type { Presigner } from '../../shared/media/downloads.ts';
 import type { Clock } from '../../shared/clock.ts';
@@ -30,6 +32,7 @@ export interface ApiDeps {
   readonly presign: Presigner;
   readonly clock: Clock;
   readonly feed: EventFeed;
+  readonly webhooks: WebhookEndpointService;
   /** `GET /v1/events` serves events older than this (CAPSTAN_FEED_SETTLE_MS). */
   readonly feedSettleMs: number;
 }
@@ -44,6 +47,7 @@ export function createApiHandler(deps: ApiDeps) {
     ...trackRoutes(deps.service, deps.maxBodyBytes),
     ...compositionRoutes(deps),
     ...feedRoutes({ feed: deps.feed, clock: deps.clock, settleMs: deps.feedSettleMs }),
+    ...webhookRoutes(deps.webhooks, deps.maxBodyBytes),
   ];
   const match = createRouter(routes);
 

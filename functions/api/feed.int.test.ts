@@ -38,6 +38,7 @@ beforeAll(async () => {
     service: adapters.service,
     tenantForApiKey: adapters.tenantForApiKey,
     presign: adapters.presign,
+    webhooks: adapters.webhooks,
     feed: adapters.feed,
     feedSettleMs: 2000,
     clock: fixedClock(NOW),

@@ -11,6 +11,7 @@ export const handler = createApiHandler({
   service: adapters.service,
   tenantForApiKey: adapters.tenantForApiKey,
   presign: adapters.presign,
+  webhooks: adapters.webhooks,
   feed: adapters.feed,
   feedSettleMs: config.CAPSTAN_FEED_SETTLE_MS,
   clock: adapters.clock,

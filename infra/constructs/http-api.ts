@@ -19,6 +19,8 @@ export interface HttpApiProps {
   readonly recordingsTable: dynamodb.ITableV2;
   readonly apiKeysTable: dynamodb.ITableV2;
   readonly idempotencyTable: dynamodb.ITableV2;
+  readonly feedTable: dynamodb.ITableV2;
+  readonly webhooksTable: dynamodb.ITableV2;
   readonly bucket: s3.IBucket;
 }
 
@@ -47,6 +49,8 @@ export class HttpApi extends Construct {
     props.recordingsTable.grantReadData(this.function);
     props.apiKeysTable.grantReadData(this.function);
     props.idempotencyTable.grantReadWriteData(this.function);
+    props.feedTable.grantReadData(this.function);
+    props.webhooksTable.grantReadWriteData(this.function);
     // Health check (HeadBucket) and presigned GET URLs, which act with the function's
     // own permissions.
     s3.BucketGrants.fromBucket(props.bucket).read(this.function);

@@ -18,6 +18,7 @@ export interface PublisherProps {
   readonly environment: ResourceEnvironment;
   readonly eventsTable: dynamodb.ITableV2;
   readonly recordingsTable: dynamodb.ITableV2;
+  readonly feedTable: dynamodb.ITableV2;
   readonly bus: events.IEventBus;
 }
 
@@ -56,6 +57,7 @@ export class Publisher extends Construct {
     props.eventsTable.grantReadData(this.function);
     // Projections read the current row, fold the event in and write it back.
     props.recordingsTable.grantReadWriteData(this.function);
+    props.feedTable.grantWriteData(this.function);
     props.bus.grantPutEventsTo(this.function);
   }
 }

@@ -3,6 +3,7 @@
  * Environment-agnostic: no lookups (the VPC's AZs are `Fn::GetAZs`), so it synthesizes
  * offline; the compositor image is staged, not built, at synth.
  */
+import { WebhookStores } from '../constructs/webhook-stores.ts';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ResourceEnvironment } from '../constructs/environment.ts';
@@ -28,6 +29,7 @@ export class CapstanStack extends Stack {
   readonly httpApi: HttpApi;
   readonly mediaCleanup: MediaCleanup;
   readonly compute: ComputeCluster;
+  readonly webhookStores: WebhookStores;
   readonly compositor: CompositorTask;
   readonly taskRoutes: TaskRoutes;
 
@@ -37,6 +39,7 @@ export class CapstanStack extends Stack {
     this.eventStore = new EventStore(this, 'EventStore');
     this.readModel = new ReadModel(this, 'ReadModel');
     this.idempotency = new IdempotencyStore(this, 'Idempotency');
+    this.webhookStores = new WebhookStores(this, 'WebhookStores');
     this.eventBus = new CapstanEventBus(this, 'EventBus');
     this.media = new MediaBucket(this, 'Media');
 
@@ -45,6 +48,8 @@ export class CapstanStack extends Stack {
       CAPSTAN_RECORDINGS_TABLE: this.readModel.recordingsTable.tableName,
       CAPSTAN_API_KEYS_TABLE: this.readModel.apiKeysTable.tableName,
       CAPSTAN_IDEMPOTENCY_TABLE: this.idempotency.table.tableName,
+      CAPSTAN_FEED_TABLE: this.webhookStores.feedTable.tableName,
+      CAPSTAN_WEBHOOKS_TABLE: this.webhookStores.webhooksTable.tableName,
       CAPSTAN_BUCKET: this.media.bucket.bucketName,
       CAPSTAN_EVENT_BUS_NAME: this.eventBus.bus.eventBusName,
     };
@@ -53,6 +58,7 @@ export class CapstanStack extends Stack {
       environment,
       eventsTable: this.eventStore.table,
       recordingsTable: this.readModel.recordingsTable,
+      feedTable: this.webhookStores.feedTable,
       bus: this.eventBus.bus,
     });
     this.httpApi = new HttpApi(this, 'HttpApi', {
@@ -61,6 +67,8 @@ export class CapstanStack extends Stack {
       recordingsTable: this.readModel.recordingsTable,
       apiKeysTable: this.readModel.apiKeysTable,
       idempotencyTable: this.idempotency.table,
+      feedTable: this.webhookStores.feedTable,
+      webhooksTable: this.webhookStores.webhooksTable,
       bucket: this.media.bucket,
     });
     this.mediaCleanup = new MediaCleanup(this, 'MediaCleanup', {

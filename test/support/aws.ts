@@ -17,6 +17,7 @@ export function isolatedConfig(overrides: Record<string, string> = {}): CoreConf
     CAPSTAN_API_KEYS_TABLE: `api-keys-${suffix}`,
     CAPSTAN_IDEMPOTENCY_TABLE: `idempotency-${suffix}`,
     CAPSTAN_FEED_TABLE: `feed-${suffix}`,
+    CAPSTAN_WEBHOOKS_TABLE: `webhooks-${suffix}`,
     CAPSTAN_BUCKET: `media-${suffix}`,
     CAPSTAN_LOG_LEVEL: 'silent',
     ...overrides,

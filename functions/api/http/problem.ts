@@ -14,6 +14,7 @@ import {
   RecordingNotFoundError,
   TrackConflictError,
 } from '../../../shared/recording/errors.ts';
+import { WebhookNotFoundError, WebhookUrlRefusedError } from '../../../shared/webhook-endpoints/service.ts';
 import {
   MalformedJsonError,
   MethodNotAllowedError,
@@ -45,12 +46,14 @@ interface Mapped {
 function map(error: unknown): Mapped | null {
   if (error instanceof RequestValidationError)
     return { problem: { slug: 'validation', title: 'Invalid request', status: 400, detail: error.message, errors: [...error.errors] } };
+  if (error instanceof WebhookUrlRefusedError)
+    return { problem: { slug: 'validation', title: 'Invalid request', status: 400, detail: error.message, errors: [{ path: 'url', message: error.reason }] } };
   if (error instanceof MalformedJsonError) return { problem: { slug: 'malformed-json', title: 'Malformed JSON', status: 400, detail: error.message } };
   if (error instanceof InvalidCursorError)
     return { problem: { slug: 'validation', title: 'Invalid request', status: 400, detail: error.message, errors: [{ path: 'cursor', message: error.message }] } };
   if (error instanceof UnauthorizedError)
     return { problem: { slug: 'unauthorized', title: 'Unauthorized', status: 401, detail: error.message }, headers: { 'www-authenticate': 'Bearer' } };
-  if (error instanceof RecordingNotFoundError || error instanceof RouteNotFoundError || error instanceof CompositionNotFoundError || error instanceof ArtifactNotFoundError)
+  if (error instanceof RecordingNotFoundError || error instanceof RouteNotFoundError || error instanceof CompositionNotFoundError || error instanceof ArtifactNotFoundError || error instanceof WebhookNotFoundError)
     return { problem: { slug: 'not-found', title: 'Not found', status: 404, detail: error.message } };
   if (error instanceof MethodNotAllowedError)
     return { problem: { slug: 'method-not-allowed', title: 'Method not allowed', status: 405, detail: error.message }, headers: { allow: error.allowed.join(', ') } };

@@ -1,0 +1,92 @@
+/** `/v1/webhooks`: per-tenant webhook endpoints (Standard Webhooks), secret rotation, the signing secret. */
+import { z } from 'zod';
+import {
+  CreatedWebhookSchema,
+  CreateWebhookRequestSchema,
+  RotateSecretRequestSchema,
+  toWebhookResource,
+  WebhookResourceSchema,
+} from '../../../shared/webhook-endpoints/model.ts';
+import type { WebhookEndpointService } from '../../../shared/webhook-endpoints/service.ts';
+import { json, jsonBody, type ApiRequest } from '../http/request.ts';
+import type { Route } from '../http/router.ts';
+
+const ERRORS = {
+  400: { description: 'A field is invalid (a refused url names why); `errors` names each one' },
+  401: { description: 'Missing or unknown API key' },
+  404: { description: 'No such webhook for this tenant' },
+} as const;
+
+export function webhookRoutes(service: WebhookEndpointService, maxBodyBytes: number): Route[] {
+  const id = (req: ApiRequest) => req.params['id'] ?? '';
+  return [
+    {
+      method: 'POST',
+      path: '/v1/webhooks',
+      doc: {
+        summary: 'Subscribe an endpoint to integration events; the `whsec_` secret is shown once',
+        operationId: 'createWebhook',
+        tags: ['webhooks'],
+        requestBody: CreateWebhookRequestSchema,
+        responses: { 201: { description: 'Created', schema: CreatedWebhookSchema }, ...ERRORS },
+      },
+      handle: async (req) => {
+        const { endpoint, secret } = await service.create(req.tenantId, jsonBody(req, CreateWebhookRequestSchema, maxBodyBytes));
+        return json(201, { ...toWebhookResource(endpoint), secret }, { location: `/v1/webhooks/${endpoint.webhook_id}` });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/webhooks',
+      doc: { summary: 'The tenant’s webhook endpoints', operationId: 'listWebhooks', tags: ['webhooks'], responses: { 200: { description: 'OK', schema: z.object({ items: z.array(WebhookResourceSchema) }) }, ...ERRORS } },
+      handle: async (req) => json(200, { items: (await service.list(req.tenantId)).map(toWebhookResource) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/webhooks/signing-secret',
+      doc: {
+        summary: 'The secret that signs deliveries to recordings’ own webhook_url (Standard Webhooks)',
+        operationId: 'getSigningSecret',
+        tags: ['webhooks'],
+        responses: { 200: { description: 'OK', schema: z.object({ secret: z.string() }) }, ...ERRORS },
+      },
+      handle: async (req) => json(200, { secret: await service.signingSecret(req.tenantId) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/webhooks/{id}',
+      doc: { summary: 'One webhook endpoint', operationId: 'getWebhook', tags: ['webhooks'], responses: { 200: { description: 'OK', schema: WebhookResourceSchema }, ...ERRORS } },
+      handle: async (req) => json(200, toWebhookResource(await service.get(req.tenantId, id(req)))),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/webhooks/{id}',
+      doc: { summary: 'Unsubscribe', operationId: 'deleteWebhook', tags: ['webhooks'], responses: { 204: { description: 'Deleted' }, ...ERRORS } },
+      handle: async (req) => {
+        await service.delete(req.tenantId, id(req));
+        return { statusCode: 204, headers: {}, body: '' };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/webhooks/{id}/rotate-secret',
+      doc: {
+        summary: 'A new secret; the old one keeps signing beside it (two signatures) until `previous_expires_at`',
+        operationId: 'rotateWebhookSecret',
+        tags: ['webhooks'],
+        requestBody: RotateSecretRequestSchema,
+        responses: { 200: { description: 'OK', schema: z.object({ secret: z.string(), previous_expires_at: z.string() }) }, ...ERRORS },
+      },
+      handle: async (req) => {
+        const body = jsonBody(req, RotateSecretRequestSchema, maxBodyBytes, { optional: true }) as { overlap_seconds?: number };
+        return json(200, await service.rotate(req.tenantId, id(req), body.overlap_seconds));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/webhooks/{id}/enable',
+      doc: { summary: 'Re-enable an endpoint that was disabled (410 Gone, refused address)', operationId: 'enableWebhook', tags: ['webhooks'], responses: { 200: { description: 'OK', schema: WebhookResourceSchema }, ...ERRORS } },
+      handle: async (req) => json(200, toWebhookResource(await service.enable(req.tenantId, id(req)))),
+    },
+  ];
+}
