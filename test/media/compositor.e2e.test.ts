@@ -87,7 +87,7 @@ describe('compositor through npm start', () => {
     try {
       const sender = await startBeepFlashSender({ durationS: 8, host: '127.0.0.1', rtpPort: proxy.rtpPort, rtcpPort: proxy.rtcpPort, ssrcs });
       senders.push(sender);
-      await finishes(sender, 8);
+      await sender.wait();
     } finally {
       await proxy.close();
     }
@@ -145,7 +145,7 @@ describe('compositor through npm start', () => {
         // No flashes (the first is after the end): each participant is one solid colour.
         const sender = await startBeepFlashSender({ durationS: p.seconds, periodS: 60, background: p.color, width: 320, height: 180, host: '127.0.0.1', rtpPort: proxy.rtpPort, rtcpPort: proxy.rtcpPort, ssrcs: ssrcs[i]! });
         senders.push(sender);
-        await finishes(sender, p.seconds);
+        await sender.wait();
         console.log(`${p.peer} sent for ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         await api('POST', `/v1/recordings/${id}/room-events`, { events: [{ type: 'peer_left', peer_id: p.peer }] });
       });
@@ -209,24 +209,6 @@ describe('compositor through npm start', () => {
     }
   });
 });
-
-/**
- * Wait for the sender's whole pattern. gst-launch now and then stays up after its last buffer
- * (no EOS exit, nothing on stderr); its media has been sent by then, so it is stopped (EOS,
- * then a kill) and the test goes on: the layout checks below say whether the media arrived.
- */
-async function finishes(sender: BeepFlashSender, seconds: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const overran = new Promise<'overran'>((resolve) => (timer = setTimeout(() => resolve('overran'), (seconds + 10) * 1000)));
-  try {
-    if ((await Promise.race([sender.wait().then(() => 'done' as const), overran])) === 'overran') {
-      console.log(`sender still up ${seconds + 10} s after a ${seconds} s pattern; stopping it. stderr: ${sender.stderr().slice(-500)}`);
-      await sender.stop();
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** One decoded frame at `seconds` as raw RGB24, 640×360. */
 async function frameAt(file: string, seconds: number): Promise<Buffer> {

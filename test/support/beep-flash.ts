@@ -440,7 +440,25 @@ export async function startBeepFlashSender(options: BeepFlashSenderOptions): Pro
     wallClockMs,
     stderr: () => stderr,
     async wait() {
-      const { code, signal } = await exited;
+      // gst-launch now and then stays up after its last buffer (no EOS exit, nothing on
+      // stderr). It plays in real time, so once the pattern's length (plus start-up slack)
+      // has passed everything has been sent: stop it (EOS, then a kill) instead of hanging.
+      const slackMs = 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const overran = new Promise<'overran'>((resolve) => {
+        timer = setTimeout(() => resolve('overran'), Math.max(0, spawnedAtMs + plan.durationS * 1000 + slackMs - Date.now()));
+      });
+      const first = await Promise.race([exited, overran]);
+      clearTimeout(timer);
+      if (first === 'overran') {
+        process.stderr.write(`beep-flash sender still up ${slackMs / 1000} s after its ${plan.durationS} s pattern; stopping it\n`);
+        if (running()) child.kill('SIGINT');
+        const kill = setTimeout(() => running() && child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(kill);
+        return;
+      }
+      const { code, signal } = first;
       if (code !== 0) throw new Error(`beep-flash sender exited with ${code ?? signal}: ${stderr}`);
     },
     async stop() {
