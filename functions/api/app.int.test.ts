@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../shared/auth/api-keys.ts';
-import { createLogger, silentLogger } from '../../shared/logger.ts';
-import { isolatedAdapters } from '../../test/support/aws.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { apiDepsFor, isolatedAdapters } from '../../test/support/aws.ts';
 import { apiClient, type ApiClient, type ApiResult } from '../../test/support/api-client.ts';
 import { createApiHandler, type ApiDeps } from './app.ts';
 
@@ -76,18 +76,7 @@ beforeAll(async () => {
     keys[tenant] = newApiKey();
     await adapters.apiKeys.put({ key_hash: hashApiKey(keys[tenant]), tenant_id: tenant, created_at: createdAt });
   }
-  deps = {
-    service: adapters.service,
-    tenantForApiKey: adapters.tenantForApiKey,
-    presign: adapters.presign,
-    webhooks: adapters.webhooks,
-    feed: adapters.feed,
-    feedSettleMs: adapters.config.CAPSTAN_FEED_SETTLE_MS,
-    clock: adapters.clock,
-    healthChecks: adapters.healthChecks,
-    logger: silentLogger,
-    maxBodyBytes: 256 * 1024,
-  };
+  deps = apiDepsFor(adapters, { healthChecks: adapters.healthChecks });
   const handler = createApiHandler(deps);
   api = apiClient(handler, { apiKey: keys['tenant-a'] });
   other = apiClient(handler, { apiKey: keys['tenant-b'] });

@@ -8,10 +8,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../shared/auth/api-keys.ts';
 import { compositionId } from '../../shared/composition/model.ts';
-import { silentLogger } from '../../shared/logger.ts';
 import { objectKey } from '../../shared/media/keys.ts';
 import type { RecordingCommand } from '../../shared/recording/commands.ts';
-import { isolatedAdapters } from '../../test/support/aws.ts';
+import { apiDepsFor, isolatedAdapters } from '../../test/support/aws.ts';
 import { apiClient, type ApiClient } from '../../test/support/api-client.ts';
 import { createApiHandler } from './app.ts';
 
@@ -29,18 +28,7 @@ beforeAll(async () => {
     keys[tenant] = newApiKey();
     await adapters.apiKeys.put({ key_hash: hashApiKey(keys[tenant]), tenant_id: tenant, created_at: new Date().toISOString() });
   }
-  const handler = createApiHandler({
-    service: adapters.service,
-    tenantForApiKey: adapters.tenantForApiKey,
-    presign: adapters.presign,
-    webhooks: adapters.webhooks,
-    feed: adapters.feed,
-    feedSettleMs: adapters.config.CAPSTAN_FEED_SETTLE_MS,
-    clock: adapters.clock,
-    healthChecks: {},
-    logger: silentLogger,
-    maxBodyBytes: 64 * 1024,
-  });
+  const handler = createApiHandler(apiDepsFor(adapters, { maxBodyBytes: 64 * 1024 }));
   api = apiClient(handler, { apiKey: keys['tenant-a'] });
   other = apiClient(handler, { apiKey: keys['tenant-b'] });
 });

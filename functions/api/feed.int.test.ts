@@ -6,8 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../shared/auth/api-keys.ts';
 import { fixedClock } from '../../shared/clock.ts';
 import type { IntegrationEvent } from '../../shared/integration/integration-event.ts';
-import { silentLogger } from '../../shared/logger.ts';
-import { isolatedAdapters } from '../../test/support/aws.ts';
+import { apiDepsFor, isolatedAdapters } from '../../test/support/aws.ts';
 import { apiClient, type ApiClient } from '../../test/support/api-client.ts';
 import { createApiHandler } from './app.ts';
 
@@ -34,18 +33,7 @@ beforeAll(async () => {
   // Five settled events for tenant-a (one of them written twice), one too recent, one for tenant-b.
   await adapters.feed.append([event(1, 'tenant-a', 60), event(2, 'tenant-a', 50), event(3, 'tenant-a', 40), event(3, 'tenant-a', 40), event(4, 'tenant-a', 30), event(5, 'tenant-a', 20)]);
   await adapters.feed.append([event(6, 'tenant-a', 1), event(7, 'tenant-b', 30)]);
-  const handler = createApiHandler({
-    service: adapters.service,
-    tenantForApiKey: adapters.tenantForApiKey,
-    presign: adapters.presign,
-    webhooks: adapters.webhooks,
-    feed: adapters.feed,
-    feedSettleMs: 2000,
-    clock: fixedClock(NOW),
-    healthChecks: {},
-    logger: silentLogger,
-    maxBodyBytes: 1024,
-  });
+  const handler = createApiHandler(apiDepsFor(adapters, { clock: fixedClock(NOW), feedSettleMs: 2000, maxBodyBytes: 1024 }));
   a = apiClient(handler, { apiKey: keys.a });
   b = apiClient(handler, { apiKey: keys.b });
 });

@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../shared/auth/api-keys.ts';
-import { silentLogger } from '../../shared/logger.ts';
-import { isolatedAdapters } from '../../test/support/aws.ts';
+import { apiDepsFor, isolatedAdapters } from '../../test/support/aws.ts';
 import { apiClient, type ApiClient, type ApiResult } from '../../test/support/api-client.ts';
 import { createApiHandler } from './app.ts';
 
@@ -69,18 +68,7 @@ beforeAll(async () => {
     keys[tenant] = newApiKey();
     await adapters.apiKeys.put({ key_hash: hashApiKey(keys[tenant]), tenant_id: tenant, created_at: createdAt });
   }
-  const handler = createApiHandler({
-    service: adapters.service,
-    tenantForApiKey: adapters.tenantForApiKey,
-    presign: adapters.presign,
-    webhooks: adapters.webhooks,
-    feed: adapters.feed,
-    feedSettleMs: adapters.config.CAPSTAN_FEED_SETTLE_MS,
-    clock: adapters.clock,
-    healthChecks: adapters.healthChecks,
-    logger: silentLogger,
-    maxBodyBytes: 256 * 1024,
-  });
+  const handler = createApiHandler(apiDepsFor(adapters));
   api = apiClient(handler, { apiKey: keys['tenant-a'] });
   other = apiClient(handler, { apiKey: keys['tenant-b'] });
   anonymous = apiClient(handler);

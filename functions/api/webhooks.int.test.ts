@@ -5,8 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey, newApiKey } from '../../shared/auth/api-keys.ts';
-import { silentLogger } from '../../shared/logger.ts';
-import { isolatedAdapters } from '../../test/support/aws.ts';
+import { apiDepsFor, isolatedAdapters } from '../../test/support/aws.ts';
 import { apiClient, type ApiClient } from '../../test/support/api-client.ts';
 import { createApiHandler } from './app.ts';
 
@@ -18,18 +17,7 @@ beforeAll(async () => {
   const keys = { a: newApiKey(), b: newApiKey() };
   await adapters.apiKeys.put({ key_hash: hashApiKey(keys.a), tenant_id: 'tenant-a', created_at: '2026-11-23T00:00:00.000Z' });
   await adapters.apiKeys.put({ key_hash: hashApiKey(keys.b), tenant_id: 'tenant-b', created_at: '2026-11-23T00:00:00.000Z' });
-  const handler = createApiHandler({
-    service: adapters.service,
-    tenantForApiKey: adapters.tenantForApiKey,
-    webhooks: adapters.webhooks,
-    presign: adapters.presign,
-    feed: adapters.feed,
-    feedSettleMs: 0,
-    clock: adapters.clock,
-    healthChecks: {},
-    logger: silentLogger,
-    maxBodyBytes: 16 * 1024,
-  });
+  const handler = createApiHandler(apiDepsFor(adapters, { feedSettleMs: 0, maxBodyBytes: 16 * 1024 }));
   a = apiClient(handler, { apiKey: keys.a });
   b = apiClient(handler, { apiKey: keys.b });
 });

@@ -4,6 +4,8 @@ import { inject } from 'vitest';
 import { readConfig, CoreConfigSchema, type CoreConfig } from '../../shared/config.ts';
 import { buildAdapters } from '../../shared/wiring.ts';
 import { bootstrap } from '../../local/bootstrap.ts';
+import type { ApiDeps } from '../../functions/api/app.ts';
+import { silentLogger } from '../../shared/logger.ts';
 import type { Clock, IdGenerator } from '../../shared/clock.ts';
 
 export function isolatedConfig(overrides: Record<string, string> = {}): CoreConfig {
@@ -30,4 +32,21 @@ export async function isolatedAdapters(options: { clock?: Clock; ids?: IdGenerat
   const adapters = buildAdapters(config, options);
   await bootstrap({ dynamo: adapters.dynamo, s3: adapters.s3, config });
   return { config, ...adapters };
+}
+
+/** The API handler's dependencies from isolated adapters (silent logs, no health checks unless given). */
+export function apiDepsFor(adapters: Awaited<ReturnType<typeof isolatedAdapters>>, overrides: Partial<ApiDeps> = {}): ApiDeps {
+  return {
+    service: adapters.service,
+    tenantForApiKey: adapters.tenantForApiKey,
+    webhooks: adapters.webhooks,
+    presign: adapters.presign,
+    feed: adapters.feed,
+    feedSettleMs: adapters.config.CAPSTAN_FEED_SETTLE_MS,
+    clock: adapters.clock,
+    healthChecks: {},
+    logger: silentLogger,
+    maxBodyBytes: 256 * 1024,
+    ...overrides,
+  };
 }
