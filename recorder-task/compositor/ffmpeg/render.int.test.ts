@@ -24,7 +24,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'capstan-render-'));
   const room = await recordedRoom(dir, { recording_id: 'rec_r', tenant_id: 't', prefix: '' }, [
     { peer_id: 'red', color: 'red', tone_hz: 440, offset_ms: 0, duration_ms: 6000 },
-    { peer_id: 'blue', color: 'blue', tone_hz: 880, offset_ms: 2000, duration_ms: 4000 },
+    { peer_id: 'blue', color: 'blue', tone_hz: 880, offset_ms: 2025, duration_ms: 3975 },
   ]);
   plan = planComposition(room.manifest, { preset: 'grid', resolution: '640x360' });
   files = new Map(room.files.map((f) => [f.track.track_id, f.path]));
@@ -66,6 +66,9 @@ describe('renderComposition', () => {
     expect(isRed(await pixel(b.path, 1, 320, 180))).toBe(true);
     expect(isRed(await pixel(b.path, 4, 160, 180))).toBe(true);
     expect(isBlue(await pixel(b.path, 4, 480, 180))).toBe(true);
+    // At the first frame of the second chunk (3 s) both tiles already have pictures.
+    expect(isRed(await pixel(b.path, 3, 160, 180))).toBe(true);
+    expect(isBlue(await pixel(b.path, 3, 480, 180))).toBe(true);
     // Side by side at 16:9 leaves bands above and below each tile: background.
     expect((await pixel(b.path, 4, 160, 20)).every((v) => v < 40)).toBe(true);
 

@@ -9,6 +9,9 @@ import type { CompositionPlan } from '../plan/types.ts';
 import { chunkPlan, totalFrames, type Chunk } from './chunks.ts';
 import { ffmpeg, pool } from './run.ts';
 
+/** Decoded before each piece's start so its first output frame has a picture (covers short gaps too). */
+export const PREROLL_MS = 500;
+
 /** Dark grey behind "the recording was paused". */
 export const PAUSED_SLATE_COLOR = '0x202020';
 
@@ -55,10 +58,14 @@ export function chunkArgs(plan: CompositionPlan, files: ReadonlyMap<string, stri
       const shift = piece.chunk_from_ms + Math.max(0, -into);
       const take = length - Math.max(0, -into);
       if (take <= 0) continue;
-      inputs.push(...(options.fastDecode ? ['-skip_loop_filter', 'all'] : []), ...(options.decodeThreads ? ['-threads', String(options.decodeThreads)] : []), '-ss', sec(Math.max(0, into)), '-t', sec(take), '-i', file);
+      // Start decoding a little early: frames sit on the sender's clock, not on our frame grid,
+      // so the first frame after the exact seek point can be late and the tile would start
+      // black. The fps filter then trims to the piece's start (or repeats the first frame).
+      const preroll = Math.min(Math.max(0, into), PREROLL_MS);
+      inputs.push(...(options.fastDecode ? ['-skip_loop_filter', 'all'] : []), ...(options.decodeThreads ? ['-threads', String(options.decodeThreads)] : []), '-ss', sec(Math.max(0, into) - preroll), '-t', sec(take + preroll), '-i', file);
       const { box } = placement;
       graph.push(
-        `[${input}:v]setpts=PTS+${sec(shift)}/TB,fps=${plan.fps},scale=${box.width}:${box.height}:force_original_aspect_ratio=decrease:flags=${options.scaler ?? 'bicubic'},format=yuv420p[l${layers.length}]`,
+        `[${input}:v]setpts=PTS+${sec(shift - preroll)}/TB,fps=${plan.fps}:start_time=${sec(shift)},scale=${box.width}:${box.height}:force_original_aspect_ratio=decrease:flags=${options.scaler ?? 'bicubic'},format=yuv420p[l${layers.length}]`,
       );
       layers.push({ label: `l${layers.length}`, x: `${box.x}+(${box.width}-overlay_w)/2`, y: `${box.y}+(${box.height}-overlay_h)/2` });
       input++;
