@@ -21,6 +21,7 @@ import { DEFAULT_CRF } from '../../recorder-task/compositor/ffmpeg/render.ts';
 import { renderComposition } from '../../recorder-task/compositor/ffmpeg/render.ts';
 import type { Manifest } from '../../shared/recording/manifest.ts';
 import { appendResult } from '../lib/results.ts';
+import { manifestFor, manifestTrack } from '../../test/support/recorded-room.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +34,7 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const RUNS = Number(values.runs);
 const PRESET = values.preset!;
-const COLORS = ['0xC04040', '0x40C040', '0x4040C0', '0xC0C040'];
+const TRACKS = 4;
 const cache = join(tmpdir(), 'capstan-bench-composite');
 mkdirSync(cache, { recursive: true });
 
@@ -48,7 +49,7 @@ function childCpuSeconds(): number {
 function sources(): { video: string[]; audio: string[] } {
   const video: string[] = [];
   const audio: string[] = [];
-  COLORS.forEach((color, i) => {
+  for (let i = 0; i < TRACKS; i++) {
     const v = join(cache, `cam2-${i}-${SECONDS}s.webm`);
     const a = join(cache, `mic-${i}-${SECONDS}s.ogg`);
     if (!existsSync(v)) {
@@ -64,24 +65,14 @@ function sources(): { video: string[]; audio: string[] } {
     }
     video.push(v);
     audio.push(a);
-  });
+  }
   return { video, audio };
 }
 
 function manifestOf(files: { video: string[]; audio: string[] }): Manifest {
-  const at = '2026-11-23T10:00:00.000Z';
-  const track = (kind: 'audio' | 'video', i: number, path: string) => ({
-    track_id: `trk_${kind}_${i}`, ssrc: i + (kind === 'audio' ? 100 : 200), peer_id: `peer-${i}`, display_name: `Peer ${i}`, track_type: kind === 'audio' ? 'microphone' : 'camera',
-    kind, codec: kind === 'audio' ? 'opus' : 'vp8', payload_type: 96, clock_rate: kind === 'audio' ? 48000 : 90000, channels: kind === 'audio' ? 2 : null,
-    key: path, file_name: path.split('/').at(-1)!, container: kind === 'audio' ? 'ogg' : 'webm', content_type: '', bytes: 0, sha256: '', duration_seconds: SECONDS,
-    first_packet_at: at, last_packet_at: at, first_rtp_timestamp: 0, first_sequence: 0, start_time: at, start_time_source: 'rtcp_sender_report' as const, offset_ms: 0,
-    rtp_ntp_mappings: [], gaps: [], stats: { packets: 0, lost: 0, duplicates: 0, reordered: 0, frames: 0, keyframes: 0 },
-  });
-  return {
-    manifest_version: 1, recording_id: 'rec_bench', tenant_id: 'bench', recorder_id: 'bench', written_at: at, reference_time: at, started_at: at, stopped_at: at, stop_reason: 'api', recovered: false, ingest: null,
-    segments: [], unreadable_segments: [], silent_tracks: [], timeline: [], paused_spans: [], capture_gaps: [], interruptions: [], counters: {},
-    tracks: [...files.video.map((p, i) => track('video', i, p)), ...files.audio.map((p, i) => track('audio', i, p))],
-  };
+  const track = (kind: 'audio' | 'video', i: number, path: string) =>
+    manifestTrack({ track_id: `trk_${kind}_${i}`, kind, peer_id: `peer-${i}`, file_name: path.split('/').at(-1)!, key: path, offset_ms: 0, duration_ms: SECONDS * 1000, ssrc: i + (kind === 'audio' ? 100 : 200) });
+  return manifestFor({ recording_id: 'rec_bench', tenant_id: 'bench' }, [...files.video.map((p, i) => track('video', i, p)), ...files.audio.map((p, i) => track('audio', i, p))]);
 }
 
 async function timed(run: () => Promise<void>): Promise<{ wall: number; cpu: number }> {

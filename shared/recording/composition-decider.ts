@@ -5,6 +5,7 @@
  * whichever of the two happens last.
  */
 import type { Artifact, Failure } from './model.ts';
+import { manifestArtifact } from './artifacts.ts';
 import type { RecordingCommand } from './commands.ts';
 import { CompositionBusyError, CompositionNotFoundError, InvalidTransitionError } from './errors.ts';
 import { recordingEvent, type EventOf, type RecordingEvent } from './events.ts';
@@ -48,10 +49,7 @@ export function completionArtifacts(
   manifest: { key: string; bytes: number; sha256: string } | null,
   composed: readonly Artifact[],
 ): Artifact[] {
-  const manifestArtifact: Artifact[] = manifest
-    ? [{ name: 'manifest.json', kind: 'manifest', key: manifest.key, content_type: 'application/json', bytes: manifest.bytes, sha256: manifest.sha256 }]
-    : [];
-  return [...manifestArtifact, ...host.recorder_artifacts, ...composed];
+  return [...(manifest ? [manifestArtifact(manifest)] : []), ...host.recorder_artifacts, ...composed];
 }
 
 export function compositionFailureOfRecording(failure: Failure): Failure {

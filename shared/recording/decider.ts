@@ -8,6 +8,7 @@
  * Pure: no clock, no ids, no I/O. An empty array means "already done" (a no-op), so retries
  * of the same command are harmless.
  */
+import { trackArtifact } from './artifacts.ts';
 import type { RecordingCommand } from './commands.ts';
 import { decideComposition, evolveCompositions, settleAfterCapture, type CompositionHost } from './composition-decider.ts';
 import { IdempotencyConflictError, InvalidTransitionError, RecordingNotFoundError, TrackConflictError } from './errors.ts';
@@ -267,10 +268,7 @@ export function evolve(state: RecordingState, event: RecordingEvent): RecordingS
       return {
         ...state,
         recorded_ssrcs: [...state.recorded_ssrcs, t.ssrc],
-        recorder_artifacts: [
-          ...state.recorder_artifacts,
-          { name: t.file_name, kind: 'track', key: t.key, content_type: t.content_type, bytes: t.bytes, duration_seconds: t.duration_seconds, sha256: t.sha256 },
-        ],
+        recorder_artifacts: [...state.recorder_artifacts, trackArtifact(t)],
       };
     }
     case 'CaptureGapRecorded':

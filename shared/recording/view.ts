@@ -3,6 +3,7 @@
  * the read-model projection and the strongly consistent single-recording read.
  */
 import type { StoredEvent } from '../eventstore/port.ts';
+import { manifestArtifact, trackArtifact } from './artifacts.ts';
 import { recordingCodec } from './codec.ts';
 import type {
   Artifact,
@@ -220,14 +221,8 @@ function withComposition(view: RecordingView, id: string, change: (c: Compositio
  */
 export function availableArtifacts(view: RecordingView): Artifact[] {
   if (view.status === 'deleted') return [];
-  const manifest: Artifact[] = view.manifest
-    ? [{ name: 'manifest.json', kind: 'manifest', key: view.manifest.key, content_type: 'application/json', bytes: view.manifest.bytes, sha256: view.manifest.sha256 }]
-    : [];
-  const tracks: Artifact[] = view.tracks.flatMap((t) =>
-    t.recording === null
-      ? []
-      : [{ name: t.recording.file_name, kind: 'track', key: t.recording.key, content_type: t.recording.content_type, bytes: t.recording.bytes, duration_seconds: t.recording.duration_seconds, sha256: t.recording.sha256 }],
-  );
+  const manifest = view.manifest ? [manifestArtifact(view.manifest)] : [];
+  const tracks = view.tracks.flatMap((t) => (t.recording === null ? [] : [trackArtifact(t.recording)]));
   const composed = view.compositions.filter((c) => c.status === 'completed').flatMap((c) => c.artifacts);
   const byName = new Map<string, Artifact>();
   for (const artifact of [...manifest, ...tracks, ...composed]) byName.set(artifact.name, artifact);

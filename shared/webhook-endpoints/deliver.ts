@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
-import { classifyAddress, type Allowlist } from './url-check.ts';
+import { classifyAddress, mayConnect, type Allowlist } from './url-check.ts';
 
 export type DeliveryOutcome =
   | { readonly outcome: 'delivered'; readonly status: number; readonly duration_ms: number }
@@ -34,10 +34,9 @@ const systemResolver: Resolver = (host, callback) => dnsLookup(host, { all: true
 export function guardedLookup(allow: Allowlist, resolve: Resolver = systemResolver): LookupFunction {
   return (hostname, options, callback) => {
     const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    const accept = (address: string) => allow.hosts.has(host) || allow.networks.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4') || classifyAddress(address) === 'public';
     resolve(host, (error, addresses) => {
       if (error) return callback(error, '', 4);
-      const bad = addresses.find((a) => !accept(a.address));
+      const bad = addresses.find((a) => !mayConnect(allow, host, a.address));
       if (bad !== undefined || addresses.length === 0) {
         return callback(new SsrfRefusedError(bad ? `${host} resolves to ${bad.address}, a ${classifyAddress(bad.address)} address` : `${host} does not resolve`), '', 4);
       }
@@ -65,7 +64,7 @@ export function deliverWebhook(req: DeliveryRequest): Promise<DeliveryOutcome> {
     const url = new URL(req.url);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     // A literal address never goes through lookup: check it here.
-    if (isIP(host) !== 0 && !req.allow.networks.check(host, isIP(host) === 6 ? 'ipv6' : 'ipv4') && !req.allow.hosts.has(host) && classifyAddress(host) !== 'public') {
+    if (isIP(host) !== 0 && !mayConnect(req.allow, host, host)) {
       return resolve({ outcome: 'refused', reason: `${host} is a ${classifyAddress(host)} address`, duration_ms: took() });
     }
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

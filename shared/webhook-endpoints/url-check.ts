@@ -41,6 +41,13 @@ function embeddedIpv4(address: string): string | null {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
+/** One list per class, built once. */
+const CLASSES: { label: string; list: BlockList }[] = BLOCKED.map(([net, prefix, type, label]) => {
+  const list = new BlockList();
+  list.addSubnet(net, prefix, type);
+  return { label, list };
+});
+
 /** `public`, or the class that makes the address unsafe to send to. */
 export function classifyAddress(address: string): string {
   const bare = address.replace(/^\[|\]$/g, '').toLowerCase();
@@ -48,12 +55,8 @@ export function classifyAddress(address: string): string {
   if (v4 !== null) return classifyAddress(v4);
   const family = isIP(bare);
   if (family === 0) return 'not an IP address';
-  for (const [net, prefix, type, label] of BLOCKED) {
-    const list = new BlockList();
-    list.addSubnet(net, prefix, type);
-    if (list.check(bare, family === 4 ? 'ipv4' : 'ipv6')) return label;
-  }
-  return 'public';
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  return CLASSES.find((c) => c.list.check(bare, type))?.label ?? 'public';
 }
 
 export interface Allowlist {
@@ -75,10 +78,13 @@ export function parseAllowlist(entries: readonly string[]): Allowlist {
   return { hosts, networks };
 }
 
-const allowedAddress = (allow: Allowlist, address: string) => {
+/** May Capstan send to `address` (reached through `host`)? Public, or allowlisted by host or network. */
+export function mayConnect(allow: Allowlist, host: string, address: string): boolean {
+  if (allow.hosts.has(host.toLowerCase())) return true;
   const family = isIP(address);
-  return family !== 0 && allow.networks.check(address, family === 4 ? 'ipv4' : 'ipv6');
-};
+  if (family !== 0 && allow.networks.check(address, family === 4 ? 'ipv4' : 'ipv6')) return true;
+  return classifyAddress(address) === 'public';
+}
 
 export type Resolve = (host: string) => Promise<string[]>;
 const systemResolve: Resolve = async (host) => (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -102,9 +108,9 @@ export async function checkWebhookUrl(url: string, allow: Allowlist, resolve: Re
   }
   if (addresses.length === 0) return { ok: false, reason: `host ${host} does not resolve` };
   for (const address of addresses) {
-    if (allowedAddress(allow, address)) continue;
+    if (mayConnect(allow, host, address)) continue;
     const kind = classifyAddress(address);
-    if (kind !== 'public') return { ok: false, reason: `${host} resolves to ${address}, a ${kind} address (add it to CAPSTAN_WEBHOOK_ALLOWLIST to allow it)` };
+    return { ok: false, reason: `${host} resolves to ${address}, a ${kind} address (add it to CAPSTAN_WEBHOOK_ALLOWLIST to allow it)` };
   }
   return { ok: true };
 }

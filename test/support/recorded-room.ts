@@ -56,46 +56,73 @@ export async function recordedRoom(
       ssrc += 1;
       files.push({
         path,
-        track: {
-          track_id: trackId,
-          ssrc,
-          peer_id: p.peer_id,
-          display_name: p.peer_id,
-          track_type: kind === 'audio' ? 'microphone' : (p.track_type ?? 'camera'),
-          kind,
-          codec: kind === 'audio' ? 'opus' : 'vp8',
-          payload_type: kind === 'audio' ? 111 : 96,
-          clock_rate: kind === 'audio' ? 48000 : 90000,
-          channels: kind === 'audio' ? 2 : null,
-          key: `${ids.prefix}tracks/${fileName}`,
-          file_name: fileName,
-          container: kind === 'audio' ? 'ogg' : 'webm',
-          content_type: kind === 'audio' ? 'audio/ogg' : 'video/webm',
-          bytes,
-          sha256,
-          duration_seconds: p.duration_ms / 1000,
-          first_packet_at: ISO(p.offset_ms),
-          last_packet_at: ISO(p.offset_ms + p.duration_ms),
-          first_rtp_timestamp: 0,
-          first_sequence: 0,
-          start_time: ISO(p.offset_ms),
-          start_time_source: 'rtcp_sender_report',
-          offset_ms: p.offset_ms,
-          rtp_ntp_mappings: [],
-          gaps: [],
-          stats: { packets: 100, lost: 0, duplicates: 0, reordered: 0, frames: 100, keyframes: 1 },
-        },
+        track: manifestTrack({ track_id: trackId, kind, peer_id: p.peer_id, file_name: fileName, key: `${ids.prefix}tracks/${fileName}`, offset_ms: p.offset_ms, duration_ms: p.duration_ms, bytes, sha256, ssrc, ...(kind === 'video' && p.track_type ? { track_type: p.track_type } : {}) }),
       });
     }
   }
-  const end = Math.max(0, ...participants.map((p) => p.offset_ms + p.duration_ms));
-  const manifest: Manifest = {
+  return { manifest: manifestFor(ids, files.map((f) => f.track), extra), files };
+}
+
+/** A manifest track as the recorder writes it (Opus/Ogg for audio, VP8/WebM for video), aligned by `offset_ms`. */
+export function manifestTrack(t: {
+  track_id: string;
+  kind: 'audio' | 'video';
+  peer_id: string;
+  file_name: string;
+  key: string;
+  offset_ms: number;
+  duration_ms: number;
+  ssrc: number;
+  bytes?: number;
+  sha256?: string;
+  track_type?: string;
+}): ManifestTrack {
+  const audio = t.kind === 'audio';
+  return {
+    track_id: t.track_id,
+    ssrc: t.ssrc,
+    peer_id: t.peer_id,
+    display_name: t.peer_id,
+    track_type: t.track_type ?? (audio ? 'microphone' : 'camera'),
+    kind: t.kind,
+    codec: audio ? 'opus' : 'vp8',
+    payload_type: audio ? 111 : 96,
+    clock_rate: audio ? 48000 : 90000,
+    channels: audio ? 2 : null,
+    key: t.key,
+    file_name: t.file_name,
+    container: audio ? 'ogg' : 'webm',
+    content_type: audio ? 'audio/ogg' : 'video/webm',
+    bytes: t.bytes ?? 0,
+    sha256: t.sha256 ?? '',
+    duration_seconds: t.duration_ms / 1000,
+    first_packet_at: ISO(t.offset_ms),
+    last_packet_at: ISO(t.offset_ms + t.duration_ms),
+    first_rtp_timestamp: 0,
+    first_sequence: 0,
+    start_time: ISO(t.offset_ms),
+    start_time_source: 'rtcp_sender_report',
+    offset_ms: t.offset_ms,
+    rtp_ntp_mappings: [],
+    gaps: [],
+    stats: { packets: 100, lost: 0, duplicates: 0, reordered: 0, frames: 100, keyframes: 1 },
+  };
+}
+
+/** The manifest naming `tracks`, with the reference time at offset 0. */
+export function manifestFor(
+  ids: { recording_id: string; tenant_id: string },
+  tracks: ManifestTrack[],
+  extra: Partial<Pick<Manifest, 'timeline' | 'paused_spans'>> = {},
+): Manifest {
+  const end = Math.max(0, ...tracks.map((t) => t.offset_ms + t.duration_seconds * 1000));
+  return {
     manifest_version: 1,
     recording_id: ids.recording_id,
     tenant_id: ids.tenant_id,
     recorder_id: 'recorder-test',
     written_at: ISO(end + 500),
-    reference_time: files.length > 0 ? ISO(0) : null,
+    reference_time: tracks.length > 0 ? ISO(0) : null,
     started_at: ISO(0),
     stopped_at: ISO(end),
     stop_reason: 'api',
@@ -103,7 +130,7 @@ export async function recordedRoom(
     ingest: null,
     segments: [],
     unreadable_segments: [],
-    tracks: files.map((f) => f.track),
+    tracks,
     silent_tracks: [],
     timeline: extra.timeline ?? [],
     paused_spans: extra.paused_spans ?? [],
@@ -111,5 +138,4 @@ export async function recordedRoom(
     interruptions: [],
     counters: {},
   };
-  return { manifest, files };
 }

@@ -158,9 +158,10 @@ export async function renderComposition(req: RenderRequest): Promise<RenderedFil
   await pool(parallelism, finals);
   req.onProgress?.(1);
 
-  const order = (f: { kind: RenderedKind; name: string }) => ['composite', 'audio', 'track', 'thumbnail'].indexOf(f.kind) * 1000 + (f.name < 'm' ? 0 : 1);
+  // A stable order: by kind, then by name.
+  const rank = (kind: RenderedKind) => ['composite', 'audio', 'track', 'thumbnail'].indexOf(kind);
   const rendered: RenderedFile[] = [];
-  for (const file of produced.sort((a, b) => order(a) - order(b) || (a.name < b.name ? -1 : 1))) {
+  for (const file of produced.sort((a, b) => rank(a.kind) - rank(b.kind) || (a.name < b.name ? -1 : 1))) {
     rendered.push({ ...file, ...(await probe(file.path)) });
   }
   return rendered;
