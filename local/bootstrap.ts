@@ -12,7 +12,7 @@ import {
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CoreConfig } from '../shared/config.ts';
-import { API_KEYS_TABLE, EVENTS_TABLE, FEED_TABLE, IDEMPOTENCY_TABLE, RECORDINGS_TABLE, WEBHOOKS_TABLE, type TableShape } from '../shared/tables.ts';
+import { API_KEYS_TABLE, DELIVERIES_TABLE, EVENTS_TABLE, FEED_TABLE, IDEMPOTENCY_TABLE, RECORDINGS_TABLE, WEBHOOKS_TABLE, type TableShape } from '../shared/tables.ts';
 import { QUEUES, type QueueKey } from '../shared/topology.ts';
 
 export function tableNames(config: CoreConfig): [TableShape, string][] {
@@ -23,6 +23,7 @@ export function tableNames(config: CoreConfig): [TableShape, string][] {
     [IDEMPOTENCY_TABLE, config.CAPSTAN_IDEMPOTENCY_TABLE],
     [FEED_TABLE, config.CAPSTAN_FEED_TABLE],
     [WEBHOOKS_TABLE, config.CAPSTAN_WEBHOOKS_TABLE],
+    [DELIVERIES_TABLE, config.CAPSTAN_DELIVERIES_TABLE],
   ];
 }
 
@@ -57,14 +58,15 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> 
 
 export type QueueUrls = Record<QueueKey, { url: string; dlqUrl: string }>;
 
-export async function ensureQueues(sqs: SQSClient): Promise<QueueUrls> {
+/** `prefix` keeps tests that share one SQS server apart. */
+export async function ensureQueues(sqs: SQSClient, prefix = ''): Promise<QueueUrls> {
   const urls = {} as QueueUrls;
   for (const [key, queue] of Object.entries(QUEUES) as [QueueKey, (typeof QUEUES)[QueueKey]][]) {
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${queue.name}-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }));
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}${queue.name}-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }));
     const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
     const main = await sqs.send(
       new CreateQueueCommand({
-        QueueName: queue.name,
+        QueueName: `${prefix}${queue.name}`,
         Attributes: {
           VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
           RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: queue.maxReceiveCount }),

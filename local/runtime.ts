@@ -17,8 +17,11 @@ import { sqsClient } from '../shared/aws/clients.ts';
 import { systemClock } from '../shared/clock.ts';
 import type { LocalConfig } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
-import { taskTriggerEnvNames, TASKS, ROUTES } from '../shared/topology.ts';
-import { buildAdapters } from '../shared/wiring.ts';
+import { QUEUES, taskTriggerEnvNames, TASKS, ROUTES, type QueueKey } from '../shared/topology.ts';
+import { buildAdapters, buildDeliveryLog, buildWebhookDispatcher } from '../shared/wiring.ts';
+import { createWebhookFanoutHandler } from '../functions/webhook-fanout/app.ts';
+import { createWebhookRetryHandler } from '../functions/webhook-retry/app.ts';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { bootstrap } from './bootstrap.ts';
 import { seedDevKeys, type SeededKey } from './dev-keys.ts';
 import { LocalEventRouter } from './event-router.ts';
@@ -101,15 +104,25 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       logger: logger.child({ component: 'stream-poller' }),
       pollMs: config.CAPSTAN_STREAM_POLL_MS,
     });
-    const cleanupArn = (await sqsApi.send(new GetQueueAttributesCommand({ QueueUrl: queues!.mediaCleanup.url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
-    const consumers = [
+    // SQS event source mappings: each queue's Lambda-shaped handler, fed from the real queue.
+    const consume = async (queue: QueueKey, name: string, handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) =>
       startQueueConsumer({
         sqs: sqsApi,
-        queueUrl: queues!.mediaCleanup.url,
-        queueArn: cleanupArn,
-        handler: invokeLocally('media-cleanup', createMediaCleanupHandler({ s3: adapters.s3, bucket: config.CAPSTAN_BUCKET, logger: logger.child({ fn: 'media-cleanup' }) })),
-        logger: logger.child({ component: 'queue-consumer' }),
-      }),
+        queueUrl: queues![queue].url,
+        queueArn: (await sqsApi.send(new GetQueueAttributesCommand({ QueueUrl: queues![queue].url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '',
+        handler: invokeLocally(name, handler),
+        logger: logger.child({ component: 'queue-consumer', queue: QUEUES[queue].name }),
+      });
+    const dispatcher = buildWebhookDispatcher(adapters, config, {
+      sqs: sqsApi,
+      logger: logger.child({ fn: 'webhooks' }),
+      retryQueueUrl: queues!.webhookRetries.url,
+      deadLetterQueueUrl: queues!.webhookRetries.dlqUrl,
+    });
+    const consumers = [
+      await consume('mediaCleanup', 'media-cleanup', createMediaCleanupHandler({ s3: adapters.s3, bucket: config.CAPSTAN_BUCKET, logger: logger.child({ fn: 'media-cleanup' }) })),
+      await consume('webhookEvents', 'webhook-fanout', createWebhookFanoutHandler({ dispatcher, listEndpoints: adapters.webhooks.list, logger: logger.child({ fn: 'webhook-fanout' }) })),
+      await consume('webhookRetries', 'webhook-retry', createWebhookRetryHandler({ dispatcher, logger: logger.child({ fn: 'webhook-retry' }) })),
     ];
 
     const recorder = config.CAPSTAN_RECORDER_ENABLED
@@ -130,6 +143,7 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       tenantForApiKey: adapters.tenantForApiKey,
       presign: adapters.presign,
       webhooks: adapters.webhooks,
+      deliveries: buildDeliveryLog(adapters, dispatcher),
       feed: adapters.feed,
       feedSettleMs: config.CAPSTAN_FEED_SETTLE_MS,
       clock: adapters.clock,

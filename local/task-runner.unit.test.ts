@@ -150,6 +150,8 @@ describe('LocalEventRouter with task routes', () => {
   const queues: QueueUrls = {
     recorderJobs: { url: 'http://sqs/recorder-jobs', dlqUrl: 'http://sqs/recorder-jobs-dlq' },
     mediaCleanup: { url: 'http://sqs/media-cleanup', dlqUrl: 'http://sqs/media-cleanup-dlq' },
+    webhookEvents: { url: 'http://sqs/webhook-events', dlqUrl: 'http://sqs/webhook-events-dlq' },
+    webhookRetries: { url: 'http://sqs/webhook-retries', dlqUrl: 'http://sqs/webhook-retries-dlq' },
   };
 
   it('starts a compositor job for composition.requested with the same envelope id the queues would see', async () => {
@@ -170,9 +172,15 @@ describe('LocalEventRouter with task routes', () => {
         env: { CAPSTAN_COMPOSITOR_RECORDING_ID: 'rec_01J00000000000000000000000', CAPSTAN_COMPOSITOR_COMPOSITION_ID: 'cmp_9' },
       },
     ]);
-    // The manifest job's own announcement starts nothing; recording.requested still goes to its queue, and starts no task.
-    expect(sent).toEqual([expect.objectContaining({ QueueUrl: queues.recorderJobs.url })]);
-    expect(router.stats).toEqual({ published: 3, routed: 2, unrouted: 1 });
+    // The manifest job's own announcement starts no task; recording.requested goes to its
+    // queue and starts no task; every event also goes to the webhook dispatcher.
+    expect(sent.map((input) => (input as { QueueUrl: string }).QueueUrl)).toEqual([
+      queues.webhookEvents.url,
+      queues.webhookEvents.url,
+      queues.recorderJobs.url,
+      queues.webhookEvents.url,
+    ]);
+    expect(router.stats).toEqual({ published: 3, routed: 3, unrouted: 0 });
   });
 
   it('starts no task when the queue send fails (the publisher retries the whole record)', async () => {

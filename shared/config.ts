@@ -46,6 +46,26 @@ export const CoreConfigSchema = AwsConfigSchema.extend({
   CAPSTAN_IDEMPOTENCY_TABLE: z.string().min(1).default('capstan-idempotency'),
   CAPSTAN_FEED_TABLE: z.string().min(1).default('capstan-feed'),
   CAPSTAN_WEBHOOKS_TABLE: z.string().min(1).default('capstan-webhooks'),
+  CAPSTAN_DELIVERIES_TABLE: z.string().min(1).default('capstan-webhook-deliveries'),
+  /** The webhook retry queue (later attempts and replays) and its dead-letter queue (deliveries out of attempts). */
+  CAPSTAN_WEBHOOK_RETRY_QUEUE_URL: z.string().url().optional(),
+  CAPSTAN_WEBHOOK_DEAD_LETTER_QUEUE_URL: z.string().url().optional(),
+  /**
+   * Waits before each webhook retry, seconds, comma-separated (default: 5, 30, 120, 600, 1800,
+   * 3600, 7200, 14400, 28800, 28800, 28800: 11 retries over more than 25 h, ±20 % jitter).
+   */
+  CAPSTAN_WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const parts = value.split(',').map((p) => Number(p.trim()));
+      if (parts.some((n) => !Number.isInteger(n) || n < 1 || n > 86_400)) {
+        ctx.addIssue({ code: 'custom', message: 'is a comma-separated list of whole seconds between 1 and 86400' });
+        return z.NEVER;
+      }
+      return parts;
+    }),
   /** Hosts, addresses or CIDRs webhooks may reach although they are loopback/private (e.g. `127.0.0.1` locally). */
   CAPSTAN_WEBHOOK_ALLOWLIST: csv,
   /**

@@ -38,8 +38,6 @@ export const API_KEYS_TABLE: TableShape = {
   partitionKey: { name: 'key_hash', type: 'S' },
 };
 
-
-
 /** Idempotency keys of create requests: `tenant#key` → request hash and recording id, 24 h. */
 export const IDEMPOTENCY_TABLE: TableShape = {
   logicalName: 'idempotency',
@@ -65,4 +63,17 @@ export const WEBHOOKS_TABLE: TableShape = {
   sortKey: { name: 'webhook_id', type: 'S' },
 };
 
-export const TABLES = [EVENTS_TABLE, RECORDINGS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE, FEED_TABLE, WEBHOOKS_TABLE] as const;
+/**
+ * Webhook deliveries: one item per (target, integration event), `target_key` =
+ * `tenant#wh_…` for a subscription or `tenant#recording:rec_…` for a recording's own
+ * `webhook_url`; `event_id` (a ULID) orders the delivery log by time. Kept 30 days, like
+ * the feed they can be replayed from.
+ */
+export const DELIVERIES_TABLE: TableShape = {
+  logicalName: 'deliveries',
+  partitionKey: { name: 'target_key', type: 'S' },
+  sortKey: { name: 'event_id', type: 'S' },
+  timeToLiveAttribute: 'expires_at',
+};
+
+export const TABLES = [EVENTS_TABLE, RECORDINGS_TABLE, API_KEYS_TABLE, IDEMPOTENCY_TABLE, FEED_TABLE, WEBHOOKS_TABLE, DELIVERIES_TABLE] as const;

@@ -5,7 +5,7 @@
  * an SQS or Lambda target (and each task route into a rule with an ECS RunTask target), and
  * the local runtime dispatches its in-process bus from it.
  */
-import { EVENT_SOURCE, type IntegrationEventType } from './integration/event-types.ts';
+import { EVENT_SOURCE, INTEGRATION_EVENT_TYPES, type IntegrationEventType } from './integration/event-types.ts';
 import type { EventPattern } from './integration/event-pattern.ts';
 
 /** Work queues. Every queue has a dead-letter queue after `maxReceiveCount` receives. */
@@ -18,6 +18,18 @@ export const QUEUES = {
    */
   recorderJobs: { name: 'recorder-jobs', visibilityTimeoutSeconds: 60, maxReceiveCount: 1000 },
   mediaCleanup: { name: 'media-cleanup', visibilityTimeoutSeconds: 120, maxReceiveCount: 5 },
+  /**
+   * Every integration event, for the webhook dispatcher: fan-out to the subscribed endpoints
+   * and the recording's own `webhook_url`, with the first attempt inline (15 s budget each,
+   * in parallel; 6x the function's 30 s timeout).
+   */
+  webhookEvents: { name: 'webhook-events', visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
+  /**
+   * Webhook retries: one message per due attempt, delayed in hops of at most 15 min until the
+   * attempt is due. A delivery out of attempts is sent to this queue's dead-letter queue by
+   * the dispatcher itself (and a message that keeps failing lands there by redrive).
+   */
+  webhookRetries: { name: 'webhook-retries', visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
 } as const;
 
 export type QueueKey = keyof typeof QUEUES;
@@ -45,6 +57,12 @@ export const ROUTES: readonly Route[] = [
     description: 'a deleted recording has its media removed from the bucket; metadata stays',
     eventTypes: ['recording.deleted'],
     queue: 'mediaCleanup',
+  },
+  {
+    name: 'webhook-dispatch',
+    description: 'every integration event goes to the webhook dispatcher (subscriptions and recording webhook_urls)',
+    eventTypes: INTEGRATION_EVENT_TYPES,
+    queue: 'webhookEvents',
   },
 ];
 

@@ -17,7 +17,8 @@ import { systemRoutes, type HealthCheck } from './routes/system.ts';
 import { trackRoutes } from './routes/tracks.ts';
 import { compositionRoutes } from './routes/compositions.ts';
 import { feedRoutes } from './routes/feed.ts';
-import { webhookRoutes } from './routes/webhooks.ts';
+import { webhookDeliveryRoutes, webhookRoutes } from './routes/webhooks.ts';
+import type { DeliveryLog } from '../../shared/webhook-delivery/delivery-log.ts';
 import type { WebhookEndpointService } from '../../shared/webhook-endpoints/service.ts';
 import type { EventFeed } from '../../shared/feed/port.ts';
 import type { Presigner } from '../../shared/media/downloads.ts';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   readonly clock: Clock;
   readonly feed: EventFeed;
   readonly webhooks: WebhookEndpointService;
+  /** Delivery logs and replays. */
+  readonly deliveries: DeliveryLog;
   /** `GET /v1/events` serves events older than this (CAPSTAN_FEED_SETTLE_MS). */
   readonly feedSettleMs: number;
 }
@@ -43,11 +46,12 @@ export function createApiHandler(deps: ApiDeps) {
   let openApi: unknown;
   const routes: Route[] = [
     ...systemRoutes(deps.healthChecks, (): unknown => (openApi ??= openApiDocument(routes, { title: 'Capstan API', version: '1.0.0' }))),
-    ...recordingRoutes(deps.service, deps.maxBodyBytes),
+    ...recordingRoutes(deps.service, deps.maxBodyBytes, deps.webhooks.checkUrl),
     ...trackRoutes(deps.service, deps.maxBodyBytes),
     ...compositionRoutes(deps),
     ...feedRoutes({ feed: deps.feed, clock: deps.clock, settleMs: deps.feedSettleMs }),
     ...webhookRoutes(deps.webhooks, deps.maxBodyBytes),
+    ...webhookDeliveryRoutes(deps.deliveries, deps.maxBodyBytes),
   ];
   const match = createRouter(routes);
 

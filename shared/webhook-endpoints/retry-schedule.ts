@@ -11,8 +11,11 @@ export const MAX_RETRY_AFTER_SECONDS = 86_400;
 export const SQS_MAX_DELAY_SECONDS = 900;
 
 /** Seconds to wait before attempt `attempt + 1` (attempt counts from 1), or null when none is left. */
-export function nextRetryDelaySeconds(attempt: number, options: { retryAfter?: string | null; now?: number; random?: () => number } = {}): number | null {
-  const base = RETRY_DELAYS_SECONDS[attempt - 1];
+export function nextRetryDelaySeconds(
+  attempt: number,
+  options: { retryAfter?: string | null; now?: number; random?: () => number; delays?: readonly number[] | undefined } = {},
+): number | null {
+  const base = (options.delays ?? RETRY_DELAYS_SECONDS)[attempt - 1];
   if (base === undefined) return null;
   const hinted = parseRetryAfter(options.retryAfter ?? null, options.now ?? Date.now());
   if (hinted !== null) return Math.min(hinted, MAX_RETRY_AFTER_SECONDS);

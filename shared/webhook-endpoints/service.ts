@@ -18,7 +18,7 @@ export class WebhookUrlRefusedError extends Error {
   }
 }
 
-export type UrlCheck = (url: string) => Promise<{ ok: true } | { ok: false; reason: string }>;
+export type UrlCheck = (url: string, options?: { acceptUnresolved?: boolean }) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
 export interface WebhookEndpointServiceDeps {
   readonly store: WebhookEndpointStore;
@@ -63,6 +63,17 @@ export function webhookEndpointService(deps: WebhookEndpointServiceDeps) {
 
     list: (tenantId: string) => deps.store.list(tenantId),
     get: owned,
+    /** The registration-time SSRF check, also applied to recordings' own `webhook_url`. */
+    checkUrl: deps.checkUrl,
+    /** The endpoint, or null: for the dispatcher, which treats a deleted endpoint as a reason, not an error. */
+    find: (tenantId: string, webhookId: string) => deps.store.get(tenantId, webhookId),
+
+    /** Stop sending to an endpoint (a 410 from it, or an address the guard refuses); `enable` undoes it. */
+    async disable(tenantId: string, webhookId: string, reason: string): Promise<void> {
+      const endpoint = await deps.store.get(tenantId, webhookId);
+      if (endpoint === null || endpoint.status === 'disabled') return;
+      await deps.store.put({ ...endpoint, status: 'disabled', disabled_reason: reason, updated_at: deps.clock.now() });
+    },
 
     async delete(tenantId: string, webhookId: string): Promise<void> {
       if (!(await deps.store.delete(tenantId, webhookId))) throw new WebhookNotFoundError(webhookId);

@@ -89,7 +89,17 @@ export function mayConnect(allow: Allowlist, host: string, address: string): boo
 export type Resolve = (host: string) => Promise<string[]>;
 const systemResolve: Resolve = async (host) => (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
-export async function checkWebhookUrl(url: string, allow: Allowlist, resolve: Resolve = systemResolve): Promise<{ ok: true } | { ok: false; reason: string }> {
+/**
+ * `acceptUnresolved`: a name that does not resolve now passes (a recording's own
+ * `webhook_url`, where refusing would lose the recording over a DNS hiccup; the connect-time
+ * guard still checks every address actually used).
+ */
+export async function checkWebhookUrl(
+  url: string,
+  allow: Allowlist,
+  resolve: Resolve = systemResolve,
+  options: { acceptUnresolved?: boolean } = {},
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -104,9 +114,9 @@ export async function checkWebhookUrl(url: string, allow: Allowlist, resolve: Re
   try {
     addresses = isIP(host) ? [host] : await resolve(host);
   } catch {
-    return { ok: false, reason: `host ${host} does not resolve` };
+    addresses = [];
   }
-  if (addresses.length === 0) return { ok: false, reason: `host ${host} does not resolve` };
+  if (addresses.length === 0) return options.acceptUnresolved ? { ok: true } : { ok: false, reason: `host ${host} does not resolve` };
   for (const address of addresses) {
     if (mayConnect(allow, host, address)) continue;
     const kind = classifyAddress(address);

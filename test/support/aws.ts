@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { readConfig, CoreConfigSchema, type CoreConfig } from '../../shared/config.ts';
-import { buildAdapters } from '../../shared/wiring.ts';
+import { buildAdapters, buildDeliveryLog } from '../../shared/wiring.ts';
 import { bootstrap } from '../../local/bootstrap.ts';
 import type { ApiDeps } from '../../functions/api/app.ts';
 import { silentLogger } from '../../shared/logger.ts';
@@ -20,6 +20,7 @@ export function isolatedConfig(overrides: Record<string, string> = {}): CoreConf
     CAPSTAN_IDEMPOTENCY_TABLE: `idempotency-${suffix}`,
     CAPSTAN_FEED_TABLE: `feed-${suffix}`,
     CAPSTAN_WEBHOOKS_TABLE: `webhooks-${suffix}`,
+    CAPSTAN_DELIVERIES_TABLE: `deliveries-${suffix}`,
     CAPSTAN_BUCKET: `media-${suffix}`,
     CAPSTAN_LOG_LEVEL: 'silent',
     ...overrides,
@@ -40,6 +41,11 @@ export function apiDepsFor(adapters: Awaited<ReturnType<typeof isolatedAdapters>
     service: adapters.service,
     tenantForApiKey: adapters.tenantForApiKey,
     webhooks: adapters.webhooks,
+    // Replays need a retry queue; tests that replay pass a dispatcher on real queues.
+    deliveries: buildDeliveryLog(adapters, {
+      replay: () => Promise.reject(new Error('this test has no webhook retry queue')),
+      replayEvent: () => Promise.reject(new Error('this test has no webhook retry queue')),
+    }),
     presign: adapters.presign,
     feed: adapters.feed,
     feedSettleMs: adapters.config.CAPSTAN_FEED_SETTLE_MS,

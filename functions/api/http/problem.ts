@@ -15,6 +15,7 @@ import {
   TrackConflictError,
 } from '../../../shared/recording/errors.ts';
 import { WebhookNotFoundError, WebhookUrlRefusedError } from '../../../shared/webhook-endpoints/service.ts';
+import { DeliveryNotFoundError, InvalidDeliveryCursorError, WebhookDisabledError } from '../../../shared/webhook-delivery/delivery-log.ts';
 import {
   MalformedJsonError,
   MethodNotAllowedError,
@@ -49,16 +50,18 @@ function map(error: unknown): Mapped | null {
   if (error instanceof WebhookUrlRefusedError)
     return { problem: { slug: 'validation', title: 'Invalid request', status: 400, detail: error.message, errors: [{ path: 'url', message: error.reason }] } };
   if (error instanceof MalformedJsonError) return { problem: { slug: 'malformed-json', title: 'Malformed JSON', status: 400, detail: error.message } };
-  if (error instanceof InvalidCursorError)
+  if (error instanceof InvalidCursorError || error instanceof InvalidDeliveryCursorError)
     return { problem: { slug: 'validation', title: 'Invalid request', status: 400, detail: error.message, errors: [{ path: 'cursor', message: error.message }] } };
   if (error instanceof UnauthorizedError)
     return { problem: { slug: 'unauthorized', title: 'Unauthorized', status: 401, detail: error.message }, headers: { 'www-authenticate': 'Bearer' } };
-  if (error instanceof RecordingNotFoundError || error instanceof RouteNotFoundError || error instanceof CompositionNotFoundError || error instanceof ArtifactNotFoundError || error instanceof WebhookNotFoundError)
+  if (error instanceof RecordingNotFoundError || error instanceof RouteNotFoundError || error instanceof CompositionNotFoundError || error instanceof ArtifactNotFoundError || error instanceof WebhookNotFoundError || error instanceof DeliveryNotFoundError)
     return { problem: { slug: 'not-found', title: 'Not found', status: 404, detail: error.message } };
   if (error instanceof MethodNotAllowedError)
     return { problem: { slug: 'method-not-allowed', title: 'Method not allowed', status: 405, detail: error.message }, headers: { allow: error.allowed.join(', ') } };
   if (error instanceof InvalidTransitionError)
     return { problem: { slug: 'invalid-state', title: 'Conflict with the recording state', status: 409, detail: error.message } };
+  if (error instanceof WebhookDisabledError)
+    return { problem: { slug: 'webhook-disabled', title: 'Webhook disabled', status: 409, detail: error.message } };
   if (error instanceof CompositionBusyError)
     return { problem: { slug: 'composition-busy', title: 'Composition in progress elsewhere', status: 409, detail: error.message } };
   if (error instanceof TrackConflictError)

@@ -27,7 +27,10 @@ const ERRORS = {
 } as const;
 const ERRORS_FOR_ONE = { ...ERRORS, 404: { description: 'No such recording for this tenant' } } as const;
 
-export function recordingRoutes(service: RecordingService, maxBodyBytes: number): Route[] {
+/** Where a recording's own `webhook_url` may point (the webhook SSRF guard). */
+export type WebhookUrlCheck = (url: string, options?: { acceptUnresolved?: boolean }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+
+export function recordingRoutes(service: RecordingService, maxBodyBytes: number, checkWebhookUrl: WebhookUrlCheck): Route[] {
   const ctx = (req: ApiRequest) => ({ tenantId: req.tenantId, requestId: req.requestId });
   const id = (req: ApiRequest) => req.params['id'] ?? '';
 
@@ -73,6 +76,10 @@ export function recordingRoutes(service: RecordingService, maxBodyBytes: number)
         const rawKey = req.headers['idempotency-key'];
         const key = rawKey === undefined ? undefined : parseWith(IdempotencyHeaderSchema, { 'Idempotency-Key': rawKey }, 'header')['Idempotency-Key'];
         const body = jsonBody(req, CreateRecordingRequestSchema, maxBodyBytes);
+        if (body.webhook_url !== undefined) {
+          const check = await checkWebhookUrl(body.webhook_url, { acceptUnresolved: true });
+          if (!check.ok) throw new RequestValidationError([{ path: 'webhook_url', message: `is refused: ${check.reason}` }]);
+        }
         const { view, replayed } = await service.create(ctx(req), body, key);
         return json(201, toRecordingResource(view), {
           location: `/v1/recordings/${view.id}`,

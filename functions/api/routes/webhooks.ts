@@ -8,7 +8,9 @@ import {
   WebhookResourceSchema,
 } from '../../../shared/webhook-endpoints/model.ts';
 import type { WebhookEndpointService } from '../../../shared/webhook-endpoints/service.ts';
-import { json, jsonBody, type ApiRequest } from '../http/request.ts';
+import { MAX_REPLAY_EVENTS, type DeliveryLog } from '../../../shared/webhook-delivery/delivery-log.ts';
+import { DeliveryResourceSchema, toDeliveryResource } from '../../../shared/webhook-delivery/model.ts';
+import { json, jsonBody, parseWith, type ApiRequest } from '../http/request.ts';
 import type { Route } from '../http/router.ts';
 
 const ERRORS = {
@@ -87,6 +89,71 @@ export function webhookRoutes(service: WebhookEndpointService, maxBodyBytes: num
       path: '/v1/webhooks/{id}/enable',
       doc: { summary: 'Re-enable an endpoint that was disabled (410 Gone, refused address)', operationId: 'enableWebhook', tags: ['webhooks'], responses: { 200: { description: 'OK', schema: WebhookResourceSchema }, ...ERRORS } },
       handle: async (req) => json(200, toWebhookResource(await service.enable(req.tenantId, id(req)))),
+    },
+  ];
+}
+
+const DeliveriesQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(500).optional(),
+});
+
+export const ReplayRangeRequestSchema = z
+  .object({
+    since: z.iso.datetime({ offset: true, message: 'is an ISO 8601 date-time' }),
+    until: z.iso.datetime({ offset: true, message: 'is an ISO 8601 date-time' }).optional(),
+    /** Also resend events this endpoint already received (default: only those not delivered). */
+    include_delivered: z.boolean().optional(),
+  })
+  .strict()
+  .refine((r) => r.until === undefined || Date.parse(r.until) > Date.parse(r.since), { message: 'must be after since', path: ['until'] });
+
+const ReplayRangeResultSchema = z.object({ replayed: z.number().int(), skipped_delivered: z.number().int(), next_since: z.string().nullable() });
+
+const DELIVERY_ERRORS = { ...ERRORS, 409: { description: 'The endpoint is disabled: enable it before replaying' } } as const;
+
+/** The delivery log of one endpoint and replays. */
+export function webhookDeliveryRoutes(log: DeliveryLog, maxBodyBytes: number): Route[] {
+  const id = (req: ApiRequest) => req.params['id'] ?? '';
+  return [
+    {
+      method: 'GET',
+      path: '/v1/webhooks/{id}/deliveries',
+      doc: {
+        summary: 'The endpoint’s deliveries, newest first, each with its attempts (status, error, duration)',
+        operationId: 'listWebhookDeliveries',
+        tags: ['webhooks'],
+        query: DeliveriesQuerySchema,
+        responses: { 200: { description: 'OK', schema: z.object({ items: z.array(DeliveryResourceSchema), next_cursor: z.string().nullable() }) }, ...ERRORS },
+      },
+      handle: async (req) => {
+        const query = parseWith(DeliveriesQuerySchema, req.query, 'query');
+        const page = await log.list(req.tenantId, id(req), { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) });
+        return json(200, { items: page.items.map(toDeliveryResource), next_cursor: page.next_cursor });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/webhooks/{id}/deliveries/{event_id}/replay',
+      doc: {
+        summary: 'Send one delivery again now, with a fresh retry budget (same webhook-id)',
+        operationId: 'replayWebhookDelivery',
+        tags: ['webhooks'],
+        responses: { 202: { description: 'Accepted: the attempt is queued', schema: DeliveryResourceSchema }, ...DELIVERY_ERRORS },
+      },
+      handle: async (req) => json(202, toDeliveryResource(await log.replay(req.tenantId, id(req), req.params['event_id'] ?? ''))),
+    },
+    {
+      method: 'POST',
+      path: '/v1/webhooks/{id}/replay',
+      doc: {
+        summary: 'Send again every subscribed event in [since, until) not yet delivered to this endpoint (from the tenant feed, 30 days)',
+        operationId: 'replayWebhookRange',
+        tags: ['webhooks'],
+        requestBody: ReplayRangeRequestSchema,
+        responses: { 202: { description: `Accepted; at most ${MAX_REPLAY_EVENTS} events per call, continue from next_since`, schema: ReplayRangeResultSchema }, ...DELIVERY_ERRORS },
+      },
+      handle: async (req) => json(202, await log.replayRange(req.tenantId, id(req), jsonBody(req, ReplayRangeRequestSchema, maxBodyBytes))),
     },
   ];
 }

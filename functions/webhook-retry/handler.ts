@@ -1,0 +1,15 @@
+/** Lambda entry for the webhook retry queue: config read once per container, adapters built once. */
+import { sqsClient } from '../../shared/aws/clients.ts';
+import { CoreConfigSchema, readConfig } from '../../shared/config.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { buildAdapters, buildWebhookDispatcher } from '../../shared/wiring.ts';
+import { createWebhookRetryHandler } from './app.ts';
+
+const config = readConfig(CoreConfigSchema, process.env);
+const adapters = buildAdapters(config);
+const logger = createLogger(config.CAPSTAN_LOG_LEVEL, { fn: 'webhook-retry' });
+
+export const handler = createWebhookRetryHandler({
+  dispatcher: buildWebhookDispatcher(adapters, config, { sqs: sqsClient(config), logger }),
+  logger,
+});

@@ -1,0 +1,179 @@
+/**
+ * Deliveries in DynamoDB: `(target_key, event_id)`. Every state change is a conditional
+ * write, so duplicate queue messages, a replay racing a retry, or two dispatchers taking
+ * the same attempt resolve to one attempt: whoever loses the condition does nothing.
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeliverySchema, targetKey, type Delivery, type DeliveryAttempt, type DeliveryStatus } from './model.ts';
+
+export interface DeliveryKey {
+  readonly tenant_id: string;
+  readonly target: string;
+  readonly event_id: string;
+}
+
+export interface ClaimRequest {
+  readonly attempt: number;
+  readonly round: number;
+  readonly now: string;
+  /** Until when this attempt holds the delivery; after that another may take it over. */
+  readonly leaseUntil: string;
+}
+
+export interface FinishRequest {
+  readonly attempt: number;
+  readonly round: number;
+  readonly status: DeliveryStatus;
+  readonly log: DeliveryAttempt;
+  readonly nextAttemptAt: string | null;
+  readonly lastError: string | null;
+  readonly now: string;
+}
+
+export interface DeliveryPage {
+  readonly items: Delivery[];
+  /** The last event id of this page; pass back as `before` (newest first). */
+  readonly next: string | null;
+}
+
+export interface DeliveryStore {
+  /** Stores a new delivery; false when one already exists for the target and event. */
+  create(delivery: Delivery): Promise<boolean>;
+  get(key: DeliveryKey): Promise<Delivery | null>;
+  /**
+   * Takes attempt `attempt` of round `round`: the delivery must be pending in that round with
+   * `attempt − 1` attempts made, or hold this same attempt with a lapsed lease (a lost
+   * attempt). Null when someone else has it or it has moved on.
+   */
+  claim(key: DeliveryKey, request: ClaimRequest): Promise<Delivery | null>;
+  /** Records the attempt's result; false when the attempt was taken over meanwhile. */
+  finish(key: DeliveryKey, request: FinishRequest): Promise<boolean>;
+  /** A new round with a fresh retry budget (replay); null when there is no such delivery. */
+  startRound(key: DeliveryKey, now: string): Promise<Delivery | null>;
+  /** The target's deliveries, newest first, optionally only those with event ids in [from, to]. */
+  list(tenantId: string, target: string, options: { limit: number; before?: string; from?: string; to?: string }): Promise<DeliveryPage>;
+}
+
+export class DynamoDbDeliveryStore implements DeliveryStore {
+  constructor(private readonly docs: DynamoDBDocumentClient, private readonly table: string) {}
+
+  private key(key: DeliveryKey) {
+    return { target_key: targetKey(key.tenant_id, key.target), event_id: key.event_id };
+  }
+
+  async create(delivery: Delivery): Promise<boolean> {
+    try {
+      await this.docs.send(new PutCommand({ TableName: this.table, Item: delivery, ConditionExpression: 'attribute_not_exists(event_id)' }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(key: DeliveryKey): Promise<Delivery | null> {
+    const { Item } = await this.docs.send(new GetCommand({ TableName: this.table, Key: this.key(key), ConsistentRead: true }));
+    return Item === undefined ? null : DeliverySchema.parse(Item);
+  }
+
+  async claim(key: DeliveryKey, request: ClaimRequest): Promise<Delivery | null> {
+    try {
+      const { Attributes } = await this.docs.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(key),
+          UpdateExpression: 'SET attempt_count = :n, in_flight_until = :lease, updated_at = :now',
+          ConditionExpression: '#status = :pending AND #round = :round AND (attempt_count = :prev OR (attempt_count = :n AND in_flight_until < :now))',
+          ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
+          ExpressionAttributeValues: { ':n': request.attempt, ':prev': request.attempt - 1, ':lease': request.leaseUntil, ':now': request.now, ':pending': 'pending', ':round': request.round },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return DeliverySchema.parse(Attributes);
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw error;
+    }
+  }
+
+  async finish(key: DeliveryKey, request: FinishRequest): Promise<boolean> {
+    try {
+      await this.docs.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(key),
+          UpdateExpression:
+            'SET #status = :status, in_flight_until = :null, next_attempt_at = :next, last_error = :error, attempts = list_append(attempts, :log), updated_at = :now',
+          ConditionExpression: 'attempt_count = :n AND #round = :round',
+          ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
+          ExpressionAttributeValues: {
+            ':status': request.status,
+            ':null': null,
+            ':next': request.nextAttemptAt,
+            ':error': request.lastError,
+            ':log': [request.log],
+            ':now': request.now,
+            ':n': request.attempt,
+            ':round': request.round,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async startRound(key: DeliveryKey, now: string): Promise<Delivery | null> {
+    try {
+      const { Attributes } = await this.docs.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.key(key),
+          UpdateExpression: 'SET #round = #round + :one, attempt_count = :zero, #status = :pending, in_flight_until = :null, next_attempt_at = :now, updated_at = :now',
+          ConditionExpression: 'attribute_exists(event_id)',
+          ExpressionAttributeNames: { '#status': 'status', '#round': 'round' },
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':pending': 'pending', ':null': null, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return DeliverySchema.parse(Attributes);
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw error;
+    }
+  }
+
+  async list(tenantId: string, target: string, options: { limit: number; before?: string; from?: string; to?: string }): Promise<DeliveryPage> {
+    const conditions = ['target_key = :k'];
+    const values: Record<string, unknown> = { ':k': targetKey(tenantId, target) };
+    if (options.from !== undefined && options.to !== undefined) {
+      conditions.push('event_id BETWEEN :from AND :to');
+      Object.assign(values, { ':from': options.from, ':to': options.to });
+    } else if (options.from !== undefined) {
+      conditions.push('event_id >= :from');
+      values[':from'] = options.from;
+    } else if (options.to !== undefined) {
+      conditions.push('event_id <= :to');
+      values[':to'] = options.to;
+    }
+    const { Items, LastEvaluatedKey } = await this.docs.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ExclusiveStartKey: options.before === undefined ? undefined : { target_key: targetKey(tenantId, target), event_id: options.before },
+        ConsistentRead: true,
+      }),
+    );
+    const items = (Items ?? []).map((item) => DeliverySchema.parse(item));
+    return { items, next: LastEvaluatedKey === undefined ? null : (items.at(-1)?.event_id ?? null) };
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (error as { name?: string }).name === 'ConditionalCheckFailedException';
+}
