@@ -228,15 +228,17 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
 
   it('grants no IAM statement on Resource "*" or a whole-service action', () => {
     // One exclusion: ecr:GetAuthorizationToken has no resource-level permissions in IAM, so
-    // the compositor's execution role (which pulls its image) must have it on "*"; the pull
-    // itself (BatchGetImage, …) is scoped to the assets repository. Otherwise: in aws-cdk-lib
+    // each task definition's execution role (the compositor's and the recorder's, which pull
+    // their image) must have it on "*"; the pull itself (BatchGetImage, …) is scoped to the
+    // assets repository. Otherwise: in aws-cdk-lib
     // 2.276 CDK's own BucketNotifications handler policy is scoped to the bucket ARN, TableV2
     // scopes dynamodb:ListStreams to the stream ARN, and explicit log groups avoid the
     // LogRetention provider. Should a CDK-internal policy ever need "*", exclude it here by
     // name, with the reason.
-    const executionRole = stack.compositor.taskDefinition.executionRole;
-    if (!executionRole) throw new Error('the compositor task definition has no execution role');
-    const executionRoleRef = JSON.stringify(stack.resolve(executionRole.roleName));
+    const executionRoleRefs = [stack.compositor.taskDefinition, stack.recorder.taskDefinition].map((definition) => {
+      if (!definition.executionRole) throw new Error(`${definition.node.path} has no execution role`);
+      return JSON.stringify(stack.resolve(definition.executionRole.roleName));
+    });
     const isTokenGrant = (statement: PolicyStatement) =>
       statement.Effect === 'Allow' && statement.Action === 'ecr:GetAuthorizationToken' && statement.Resource === '*';
     const documents: PolicyDocument[] = [];
@@ -244,14 +246,14 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
     for (const policy of Object.values(template.findResources('AWS::IAM::Policy') as Resources)) {
       const document = policy.Properties?.['PolicyDocument'] as PolicyDocument;
       const roles = (policy.Properties?.['Roles'] ?? []) as unknown[];
-      if (roles.length === 1 && JSON.stringify(roles[0]) === executionRoleRef) {
+      if (roles.length === 1 && executionRoleRefs.includes(JSON.stringify(roles[0]))) {
         tokenGrants += document.Statement.filter(isTokenGrant).length;
         documents.push({ Statement: document.Statement.filter((statement) => !isTokenGrant(statement)) });
       } else {
         documents.push(document);
       }
     }
-    expect(tokenGrants).toBe(1);
+    expect(tokenGrants).toBe(executionRoleRefs.length);
     for (const policy of Object.values(template.findResources('AWS::IAM::ManagedPolicy') as Resources)) {
       documents.push(policy.Properties?.['PolicyDocument'] as PolicyDocument);
     }

@@ -15,8 +15,13 @@ export const RecorderConfigSchema = CoreConfigSchema.extend({
   /** UDP ports handed out in pairs: even for RTP, the next one for RTCP (RTCP may also be muxed). */
   CAPSTAN_RECORDER_PORT_RANGE: portRange.prefault('40000-40999'),
   CAPSTAN_RECORDER_BIND_HOST: z.string().default('127.0.0.1'),
-  /** Host senders are told to use (the task's public or NLB address in the cloud). */
-  CAPSTAN_RECORDER_PUBLIC_HOST: z.string().default('127.0.0.1'),
+  /**
+   * Host senders are told to use. `discover`: the task's public IPv4, asked once at startup
+   * from CAPSTAN_RECORDER_PUBLIC_IP_URL (public-host.ts; the Fargate service sets this).
+   */
+  CAPSTAN_RECORDER_PUBLIC_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Answers the caller's public IPv4 as plain text; used when the public host is `discover`. */
+  CAPSTAN_RECORDER_PUBLIC_IP_URL: z.string().url().default('https://checkip.amazonaws.com/'),
   CAPSTAN_RECORDER_QUEUE_URL: z.string().url().optional(),
   CAPSTAN_RECORDER_SEGMENT_SECONDS: z.coerce.number().positive().max(10).default(5),
   CAPSTAN_RECORDER_INACTIVITY_SECONDS: z.coerce.number().positive().default(30),

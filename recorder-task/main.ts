@@ -7,15 +7,24 @@
 import { sqsClient } from '../shared/aws/clients.ts';
 import { createLogger } from '../shared/logger.ts';
 import { buildAdapters } from '../shared/wiring.ts';
-import { readRecorderConfig } from './config.ts';
+import { readRecorderConfig, type RecorderConfig } from './config.ts';
 import { recorderMetrics } from './observability.ts';
 import { serveRecorderHttp } from './http.ts';
+import { withPublicHost } from './public-host.ts';
 import { RecorderWorker } from './worker.ts';
 
-const config = readRecorderConfig(process.env);
-const logger = createLogger(config.CAPSTAN_LOG_LEVEL, { service: 'capstan-recorder', recorderId: config.CAPSTAN_RECORDER_ID });
-if (!config.CAPSTAN_RECORDER_QUEUE_URL) {
+const settings = readRecorderConfig(process.env);
+const logger = createLogger(settings.CAPSTAN_LOG_LEVEL, { service: 'capstan-recorder', recorderId: settings.CAPSTAN_RECORDER_ID });
+if (!settings.CAPSTAN_RECORDER_QUEUE_URL) {
   logger.error('CAPSTAN_RECORDER_QUEUE_URL is required');
+  process.exit(2);
+}
+// Before taking any job: a recording must never be claimed with an address senders cannot reach.
+let config: RecorderConfig;
+try {
+  config = await withPublicHost(settings);
+} catch (error) {
+  logger.error('could not discover the public host to advertise; exiting', { error, url: settings.CAPSTAN_RECORDER_PUBLIC_IP_URL });
   process.exit(2);
 }
 const adapters = buildAdapters(config);
@@ -26,7 +35,7 @@ const worker = new RecorderWorker({
   s3: adapters.s3,
   logger,
   sqs: sqsClient(config),
-  queueUrl: config.CAPSTAN_RECORDER_QUEUE_URL,
+  queueUrl: settings.CAPSTAN_RECORDER_QUEUE_URL,
 });
 const observability = recorderMetrics(worker, config);
 const http = await serveRecorderHttp({
@@ -36,7 +45,7 @@ const http = await serveRecorderHttp({
   metrics: observability.render,
 });
 worker.start();
-logger.info('recorder ready', { http: http.url, ports: config.CAPSTAN_RECORDER_PORT_RANGE.join('-') });
+logger.info('recorder ready', { http: http.url, ports: config.CAPSTAN_RECORDER_PORT_RANGE.join('-'), publicHost: config.CAPSTAN_RECORDER_PUBLIC_HOST });
 process.stdout.write(`${JSON.stringify({ ready: true, port: Number(new URL(http.url).port) })}\n`);
 
 let exiting = false;

@@ -1,7 +1,7 @@
 /**
  * The Capstan stack composes the constructs and wires names and grants between them.
  * Environment-agnostic: no lookups (the VPC's AZs are `Fn::GetAZs`), so it synthesizes
- * offline; the compositor image is staged, not built, at synth.
+ * offline; the compositor/recorder image is staged, not built, at synth.
  */
 import { WebhookStores } from '../constructs/webhook-stores.ts';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
@@ -17,6 +17,7 @@ import { MediaBucket } from '../constructs/media-bucket.ts';
 import { MediaCleanup } from '../constructs/media-cleanup.ts';
 import { Publisher } from '../constructs/publisher.ts';
 import { ReadModel } from '../constructs/read-model.ts';
+import { RecorderService } from '../constructs/recorder-service.ts';
 import { TaskRoutes } from '../constructs/task-routes.ts';
 
 export class CapstanStack extends Stack {
@@ -32,6 +33,7 @@ export class CapstanStack extends Stack {
   readonly webhookStores: WebhookStores;
   readonly compositor: CompositorTask;
   readonly taskRoutes: TaskRoutes;
+  readonly recorder: RecorderService;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -50,6 +52,7 @@ export class CapstanStack extends Stack {
       CAPSTAN_IDEMPOTENCY_TABLE: this.idempotency.table.tableName,
       CAPSTAN_FEED_TABLE: this.webhookStores.feedTable.tableName,
       CAPSTAN_WEBHOOKS_TABLE: this.webhookStores.webhooksTable.tableName,
+      CAPSTAN_DELIVERIES_TABLE: this.webhookStores.deliveriesTable.tableName,
       CAPSTAN_BUCKET: this.media.bucket.bucketName,
       CAPSTAN_EVENT_BUS_NAME: this.eventBus.bus.eventBusName,
     };
@@ -92,9 +95,19 @@ export class CapstanStack extends Stack {
       bindings: { mediaBucket: this.media.bucket.bucketName },
       tasks: { compositor: { taskDefinition: this.compositor.taskDefinition, containerName: CompositorTask.CONTAINER_NAME } },
     });
+    this.recorder = new RecorderService(this, 'Recorder', {
+      environment,
+      cluster: this.compute.cluster,
+      subnets: this.compute.taskSubnets,
+      queue: this.eventBus.queues.recorderJobs.queue,
+      bucket: this.media.bucket,
+      eventsTable: this.eventStore.table,
+    });
 
     new CfnOutput(this, 'BucketName', { value: this.media.bucket.bucketName });
     new CfnOutput(this, 'ClusterName', { value: this.compute.cluster.clusterName });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
+    new CfnOutput(this, 'ApiKeysTableName', { value: this.readModel.apiKeysTable.tableName });
+    new CfnOutput(this, 'RecorderServiceName', { value: this.recorder.service.serviceName });
   }
 }
