@@ -95,11 +95,13 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       logger: logger.child({ component: 'task-dispatcher' }),
     });
     const router = new LocalEventRouter(sqsApi, queues!, logger.child({ component: 'event-router' }), ROUTES, tasks);
+    // The API's address, once it listens (file_url links in integration events).
+    let publicUrl: string | undefined;
     const poller = startStreamPoller({
       dynamo: adapters.dynamo,
       streams: new DynamoDBStreamsClient({ region: config.AWS_REGION, endpoint: dynamodb.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
       tableName: config.CAPSTAN_EVENTS_TABLE,
-      handler: invokeLocally('publish', createPublishHandler({ projection: adapters.projection, feed: adapters.feed, bus: router, logger: logger.child({ fn: 'publish' }) })),
+      handler: invokeLocally('publish', createPublishHandler({ projection: adapters.projection, feed: adapters.feed, bus: router, logger: logger.child({ fn: 'publish' }), publicUrl: () => config.CAPSTAN_PUBLIC_URL ?? publicUrl })),
       stateDir: join(dataDir, 'runtime'),
       logger: logger.child({ component: 'stream-poller' }),
       pollMs: config.CAPSTAN_STREAM_POLL_MS,
@@ -156,6 +158,7 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.CAPSTAN_HTTP_HOST}:${port}`;
+    publicUrl = url;
     logger.info('capstan local runtime ready', {
       url,
       dataDir,

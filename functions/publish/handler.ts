@@ -14,4 +14,5 @@ export const handler = createPublishHandler({
   feed: adapters.feed,
   bus: new EventBridgeBus(new EventBridgeClient({ region: config.AWS_REGION }), config.CAPSTAN_EVENT_BUS_NAME),
   logger: createLogger(config.CAPSTAN_LOG_LEVEL, { fn: 'publish' }),
+  publicUrl: () => config.CAPSTAN_PUBLIC_URL,
 });

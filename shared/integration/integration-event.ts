@@ -22,8 +22,17 @@ export const IntegrationEventSchema = z.object({
 });
 export type IntegrationEvent = z.infer<typeof IntegrationEventSchema>;
 
+/**
+ * `file_url` of an artifact: the API's stable download link (`GET …/artifacts/{name}`
+ * answers 302 to a fresh presigned URL), so a payload read from the feed days later still
+ * works. Absolute when the public URL is known (CAPSTAN_PUBLIC_URL), else a path.
+ */
+export function artifactFileUrl(baseUrl: string | undefined, recordingId: string, name: string): string {
+  return `${(baseUrl ?? '').replace(/\/+$/, '')}/v1/recordings/${encodeURIComponent(recordingId)}/artifacts/${encodeURIComponent(name)}`;
+}
+
 /** Map a stored domain event (and the view after it) to its integration event, if it has one. */
-export function toIntegrationEvent(stored: StoredEvent, view: RecordingView): IntegrationEvent | null {
+export function toIntegrationEvent(stored: StoredEvent, view: RecordingView, links: { baseUrl?: string | undefined } = {}): IntegrationEvent | null {
   const event = recordingCodec.decode(stored);
   const base = {
     id: stored.event_id,
@@ -56,7 +65,7 @@ export function toIntegrationEvent(stored: StoredEvent, view: RecordingView): In
     case 'RecordingCompleted':
       return of('recording.completed', {
         duration_seconds: event.data.duration_seconds,
-        artifacts: event.data.artifacts.map(({ key: _key, ...artifact }) => artifact),
+        artifacts: event.data.artifacts.map(({ key: _key, ...artifact }) => ({ ...artifact, file_url: artifactFileUrl(links.baseUrl, stored.stream_id, artifact.name) })),
       });
     case 'RecordingFailed':
       return of('recording.failed', { error: event.data });
@@ -81,7 +90,7 @@ export function toIntegrationEvent(stored: StoredEvent, view: RecordingView): In
         initial: composition?.initial ?? false,
         layout: composition?.layout ?? null,
         duration_seconds: event.data.duration_seconds,
-        artifacts: event.data.artifacts.map(({ key: _key, ...artifact }) => artifact),
+        artifacts: event.data.artifacts.map(({ key: _key, ...artifact }) => ({ ...artifact, file_url: artifactFileUrl(links.baseUrl, stored.stream_id, artifact.name) })),
       });
     }
     case 'CompositionFailed': {

@@ -9,8 +9,8 @@ import { EVENT_SOURCE, INTEGRATION_EVENT_TYPES, type IntegrationEventType } from
 import { IntegrationEventSchema } from './integration-event.ts';
 
 const PublicArtifact = ArtifactSchema.omit({ key: true }).extend({
-  /** A download link, when the payload carries one. */
-  file_url: z.string().optional(),
+  /** The API's download link for the artifact (`GET /v1/recordings/{id}/artifacts/{name}` → 302 to a presigned URL; send the API key). */
+  file_url: z.string(),
 });
 
 /** Payload `data` shapes that consumers rely on; the rest are documented as open objects. */

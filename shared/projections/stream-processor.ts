@@ -34,6 +34,8 @@ export interface StreamProcessorDeps {
   /** The tenant feed behind `GET /v1/events`. */
   readonly feed: EventFeed;
   readonly logger: Logger;
+  /** The API's public base URL for artifact `file_url`s (a getter: the local runtime learns its port after boot). */
+  readonly publicUrl?: () => string | undefined;
 }
 
 export function streamProcessor(deps: StreamProcessorDeps) {
@@ -52,7 +54,7 @@ export function streamProcessor(deps: StreamProcessorDeps) {
     if (result.view === null) return;
     // Published even for a duplicate: an earlier attempt may have projected and then failed
     // to publish. Delivery is at-least-once; consumers deduplicate by event id and sequence.
-    const integration = toIntegrationEvent(stored, result.view);
+    const integration = toIntegrationEvent(stored, result.view, { baseUrl: deps.publicUrl?.() });
     if (integration !== null) {
       // Feed first: a consumer told by a webhook can always find the event in the feed.
       await deps.feed.append([integration]);
