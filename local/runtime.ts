@@ -107,13 +107,14 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       pollMs: config.CAPSTAN_STREAM_POLL_MS,
     });
     // SQS event source mappings: each queue's Lambda-shaped handler, fed from the real queue.
-    const consume = async (queue: QueueKey, name: string, handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) =>
+    const consume = async (queue: QueueKey, name: string, handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>, pollers = 1) =>
       startQueueConsumer({
         sqs: sqsApi,
         queueUrl: queues![queue].url,
         queueArn: (await sqsApi.send(new GetQueueAttributesCommand({ QueueUrl: queues![queue].url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '',
         handler: invokeLocally(name, handler),
         logger: logger.child({ component: 'queue-consumer', queue: QUEUES[queue].name }),
+        pollers,
       });
     const dispatcher = buildWebhookDispatcher(adapters, config, {
       sqs: sqsApi,
@@ -123,8 +124,8 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
     });
     const consumers = [
       await consume('mediaCleanup', 'media-cleanup', createMediaCleanupHandler({ s3: adapters.s3, bucket: config.CAPSTAN_BUCKET, logger: logger.child({ fn: 'media-cleanup' }) })),
-      await consume('webhookEvents', 'webhook-fanout', createWebhookFanoutHandler({ dispatcher, listEndpoints: adapters.webhooks.list, logger: logger.child({ fn: 'webhook-fanout' }) })),
-      await consume('webhookRetries', 'webhook-retry', createWebhookRetryHandler({ dispatcher, logger: logger.child({ fn: 'webhook-retry' }) })),
+      await consume('webhookEvents', 'webhook-fanout', createWebhookFanoutHandler({ dispatcher, listEndpoints: adapters.webhooks.list, logger: logger.child({ fn: 'webhook-fanout' }) }), 4),
+      await consume('webhookRetries', 'webhook-retry', createWebhookRetryHandler({ dispatcher, logger: logger.child({ fn: 'webhook-retry' }) }), 2),
     ];
 
     const recorder = config.CAPSTAN_RECORDER_ENABLED

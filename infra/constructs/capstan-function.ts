@@ -20,6 +20,8 @@ export interface CapstanFunctionProps {
   readonly handlerName: string;
   readonly description: string;
   readonly environment: ResourceEnvironment;
+  /** Variables only some functions need (queue URLs), beside the resource names all get. */
+  readonly extraEnvironment?: Readonly<Record<string, string>>;
   readonly memorySizeMb?: number;
   readonly timeout?: Duration;
 }
@@ -41,7 +43,7 @@ export function capstanFunction(
     memorySize: props.memorySizeMb ?? 256,
     timeout: props.timeout ?? Duration.seconds(10),
     logGroup,
-    environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+    environment: { ...props.environment, ...props.extraEnvironment, NODE_OPTIONS: '--enable-source-maps' },
     projectRoot: REPO_ROOT,
     depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
     bundling: {

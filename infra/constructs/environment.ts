@@ -12,10 +12,15 @@ import type { CoreConfig } from '../../shared/config.ts';
  */
 type TableEnvName = Extract<keyof CoreConfig, `CAPSTAN_${string}_TABLE`>;
 type ResourceEnvName = TableEnvName | 'CAPSTAN_BUCKET' | 'CAPSTAN_EVENT_BUS_NAME';
+/** Only for the functions that build the webhook dispatcher (fan-out, retries, API replays). */
+type WebhookQueueEnvName = 'CAPSTAN_WEBHOOK_RETRY_QUEUE_URL' | 'CAPSTAN_WEBHOOK_DEAD_LETTER_QUEUE_URL';
 
-// Compile-time guard: renaming the bucket or bus variable in shared/config.ts breaks this.
-type UnknownEnvNames = Exclude<ResourceEnvName, keyof CoreConfig>;
+// Compile-time guard: renaming the bucket, bus or webhook queue variables in shared/config.ts breaks this.
+type UnknownEnvNames = Exclude<ResourceEnvName | WebhookQueueEnvName, keyof CoreConfig>;
 const everyNameIsInConfig: [UnknownEnvNames] extends [never] ? true : UnknownEnvNames = true;
 void everyNameIsInConfig;
 
 export type ResourceEnvironment = { readonly [Name in ResourceEnvName]: string };
+
+/** The webhook retry queue's URL and its dead-letter queue's URL (`buildWebhookDispatcher` requires both). */
+export type WebhookQueueEnvironment = { readonly [Name in WebhookQueueEnvName]: string };

@@ -9,9 +9,11 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { capstanFunction } from './capstan-function.ts';
 import type { ResourceEnvironment } from './environment.ts';
+import { webhookQueueEnvironment } from './webhook-dispatcher.ts';
 
 export interface HttpApiProps {
   readonly environment: ResourceEnvironment;
@@ -21,7 +23,12 @@ export interface HttpApiProps {
   readonly idempotencyTable: dynamodb.ITableV2;
   readonly feedTable: dynamodb.ITableV2;
   readonly webhooksTable: dynamodb.ITableV2;
+  readonly deliveriesTable: dynamodb.ITableV2;
   readonly bucket: s3.IBucket;
+  /** Replays are scheduled on the webhook retry queue. */
+  readonly webhookRetryQueue: sqs.IQueue;
+  /** Only its URL: the API builds the webhook dispatcher, which requires it, but never sends there. */
+  readonly webhookDeadLetterQueue: sqs.IQueue;
 }
 
 export class HttpApi extends Construct {
@@ -34,6 +41,7 @@ export class HttpApi extends Construct {
       handlerName: 'api',
       description: 'Capstan HTTP API',
       environment: props.environment,
+      extraEnvironment: webhookQueueEnvironment(props.webhookRetryQueue, props.webhookDeadLetterQueue),
       memorySizeMb: 512,
       // API Gateway HTTP APIs stop waiting after 30 s.
       timeout: Duration.seconds(29),
@@ -51,6 +59,10 @@ export class HttpApi extends Construct {
     props.idempotencyTable.grantReadWriteData(this.function);
     props.feedTable.grantReadData(this.function);
     props.webhooksTable.grantReadWriteData(this.function);
+    // Delivery logs and replays: a range replay creates the deliveries it lacks, then every
+    // replay goes through the webhook retry queue.
+    props.deliveriesTable.grantReadWriteData(this.function);
+    props.webhookRetryQueue.grantSendMessages(this.function);
     // Health check (HeadBucket) and presigned GET URLs, which act with the function's
     // own permissions.
     s3.BucketGrants.fromBucket(props.bucket).read(this.function);

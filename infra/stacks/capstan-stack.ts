@@ -19,6 +19,7 @@ import { Publisher } from '../constructs/publisher.ts';
 import { ReadModel } from '../constructs/read-model.ts';
 import { RecorderService } from '../constructs/recorder-service.ts';
 import { TaskRoutes } from '../constructs/task-routes.ts';
+import { WebhookDispatcher } from '../constructs/webhook-dispatcher.ts';
 
 export class CapstanStack extends Stack {
   readonly eventStore: EventStore;
@@ -34,6 +35,7 @@ export class CapstanStack extends Stack {
   readonly compositor: CompositorTask;
   readonly taskRoutes: TaskRoutes;
   readonly recorder: RecorderService;
+  readonly webhookDispatcher: WebhookDispatcher;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -72,12 +74,23 @@ export class CapstanStack extends Stack {
       idempotencyTable: this.idempotency.table,
       feedTable: this.webhookStores.feedTable,
       webhooksTable: this.webhookStores.webhooksTable,
+      deliveriesTable: this.webhookStores.deliveriesTable,
       bucket: this.media.bucket,
+      webhookRetryQueue: this.eventBus.queues.webhookRetries.queue,
+      webhookDeadLetterQueue: this.eventBus.queues.webhookRetries.deadLetters.queue,
     });
     this.mediaCleanup = new MediaCleanup(this, 'MediaCleanup', {
       environment,
       queue: this.eventBus.queues.mediaCleanup.queue,
       bucket: this.media.bucket,
+    });
+    this.webhookDispatcher = new WebhookDispatcher(this, 'WebhookDispatcher', {
+      environment,
+      events: this.eventBus.queues.webhookEvents,
+      retries: this.eventBus.queues.webhookRetries,
+      deliveriesTable: this.webhookStores.deliveriesTable,
+      webhooksTable: this.webhookStores.webhooksTable,
+      recordingsTable: this.readModel.recordingsTable,
     });
 
     this.compute = new ComputeCluster(this, 'Compute');
