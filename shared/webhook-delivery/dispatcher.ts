@@ -107,16 +107,20 @@ export function webhookDispatcher(deps: DispatcherDeps) {
     return { url: endpoint.url, secrets: activeSecrets(endpoint.secrets, now) };
   }
 
-  /** Attempt `attempt` of the delivery's current round, if no one else holds it. */
-  async function attempt(key: DeliveryKey, attemptNo: number, round: number): Promise<DeliveryStatus | 'skipped'> {
-    const now = deps.clock.now();
-    const delivery = await deps.deliveries.claim(key, { attempt: attemptNo, round, now, leaseUntil: at(now, leaseSeconds) });
-    if (delivery === null) {
-      stats.skipped++;
-      return 'skipped';
-    }
+  type Where = { url: string; secrets: string[] } | { skip: string };
+  interface Settled {
+    readonly status: DeliveryStatus;
+    readonly log: DeliveryAttempt;
+    readonly nextAttemptAt: string | null;
+  }
+
+  /**
+   * Sends attempt `attemptNo` and decides what follows. A retry is scheduled here, before the
+   * result is written: if the write fails, the message still comes, and its claim (attempt
+   * n + 1 expects n made) holds.
+   */
+  async function settle(delivery: Delivery, attemptNo: number, round: number, where: Where, startedAt: string): Promise<Settled> {
     stats.attempts++;
-    const where = await destination(delivery, now);
     let outcome: DeliveryOutcome | { outcome: 'skipped'; reason: string; duration_ms: 0 };
     if ('skip' in where) outcome = { outcome: 'skipped', reason: where.skip, duration_ms: 0 };
     else {
@@ -128,52 +132,41 @@ export function webhookDispatcher(deps: DispatcherDeps) {
     const log: DeliveryAttempt = {
       attempt: attemptNo,
       round,
-      at: now,
+      at: startedAt,
       status: 'status' in outcome ? outcome.status : null,
       outcome: outcome.outcome,
       error: outcome.outcome === 'retry' ? (outcome.error ?? `HTTP ${outcome.status}`) : outcome.outcome === 'refused' || outcome.outcome === 'skipped' ? outcome.reason : outcome.outcome === 'disable' ? 'HTTP 410 Gone' : null,
       duration_ms: outcome.duration_ms,
     };
-
-    let status: DeliveryStatus = 'pending';
-    let nextAttemptAt: string | null = null;
     switch (outcome.outcome) {
       case 'delivered':
-        status = 'delivered';
-        break;
+        return { status: 'delivered', log, nextAttemptAt: null };
       case 'disable':
       case 'refused':
-        status = 'failed';
-        if (!delivery.target.startsWith(RECORDING_TARGET_PREFIX)) {
-          await deps.endpoints.disable(delivery.tenant_id, delivery.target, outcome.outcome === 'disable' ? 'the receiver answered 410 Gone' : `refused address: ${outcome.reason}`);
-        }
-        break;
       case 'skipped':
-        status = 'failed';
-        break;
+        return { status: 'failed', log, nextAttemptAt: null };
       case 'retry': {
         const wait = nextRetryDelaySeconds(attemptNo, { retryAfter: outcome.retry_after, now: Date.parse(finishedAt), random: deps.random, delays: deps.retryDelaysSeconds });
-        if (wait === null) status = 'dead';
-        else {
-          nextAttemptAt = at(finishedAt, wait);
-          // Scheduled before the result is written: if the write fails, the message still
-          // comes, and its claim (attempt n + 1 expects n made) holds.
-          await deps.queue.schedule(
-            { tenant_id: delivery.tenant_id, target: delivery.target, event_id: delivery.event_id, round, attempt: attemptNo + 1, due_at: nextAttemptAt },
-            sqsDelaySeconds(Date.parse(nextAttemptAt), Date.parse(finishedAt)),
-          );
-        }
-        break;
+        if (wait === null) return { status: 'dead', log, nextAttemptAt: null };
+        const nextAttemptAt = at(finishedAt, wait);
+        await deps.queue.schedule(
+          { tenant_id: delivery.tenant_id, target: delivery.target, event_id: delivery.event_id, round, attempt: attemptNo + 1, due_at: nextAttemptAt },
+          sqsDelaySeconds(Date.parse(nextAttemptAt), Date.parse(finishedAt)),
+        );
+        return { status: 'pending', log, nextAttemptAt };
       }
     }
-    const finished = await deps.deliveries.finish(key, { attempt: attemptNo, round, status, log, nextAttemptAt, lastError: log.error, now: finishedAt });
-    if (!finished) {
-      stats.skipped++;
-      return 'skipped';
+  }
+
+  /** What follows a written result: the endpoint disabled (410, refused address), a dead letter, counters. */
+  async function afterSettled(delivery: Delivery, settled: Settled): Promise<DeliveryStatus> {
+    const { status, log } = settled;
+    if ((log.outcome === 'disable' || log.outcome === 'refused') && !delivery.target.startsWith(RECORDING_TARGET_PREFIX)) {
+      await deps.endpoints.disable(delivery.tenant_id, delivery.target, log.outcome === 'disable' ? 'the receiver answered 410 Gone' : `refused address: ${log.error ?? ''}`);
     }
     if (status === 'dead') {
-      await deps.queue.deadLetter({ ...delivery, status, attempts: [...delivery.attempts, log], last_error: log.error });
-      deps.logger.warn('webhook delivery dead after its last attempt', { target: delivery.target, eventId: delivery.event_id, attempts: attemptNo, error: log.error });
+      await deps.queue.deadLetter({ ...delivery, status, attempt_count: log.attempt, attempts: [...delivery.attempts, log], last_error: log.error });
+      deps.logger.warn('webhook delivery dead after its last attempt', { target: delivery.target, eventId: delivery.event_id, attempts: log.attempt, error: log.error });
     }
     if (status === 'delivered') stats.delivered++;
     else if (status === 'pending') stats.retried++;
@@ -182,42 +175,118 @@ export function webhookDispatcher(deps: DispatcherDeps) {
     return status;
   }
 
-  /** Creates the delivery (or finds it, on a redelivered event) and makes its first attempt if it is still due. */
-  async function deliverTo(event: IntegrationEvent, target: string, url: string): Promise<void> {
+  /** Attempt `attempt` of the delivery's current round, if no one else holds it (retries, replays, recovery). */
+  async function attempt(key: DeliveryKey, attemptNo: number, round: number): Promise<DeliveryStatus | 'skipped'> {
     const now = deps.clock.now();
-    const fresh = newDelivery(event, target, url, now);
-    const key: DeliveryKey = { tenant_id: event.tenant_id, target, event_id: event.id };
-    if (await deps.deliveries.create(fresh)) {
-      stats.deliveries++;
-      await attempt(key, 1, 1);
-      return;
+    const delivery = await deps.deliveries.claim(key, { attempt: attemptNo, round, now, leaseUntil: at(now, leaseSeconds) });
+    if (delivery === null) {
+      stats.skipped++;
+      return 'skipped';
     }
-    // Seen before: a first attempt never made or lost in flight is made now; otherwise its
-    // retry message (or its result) already exists.
+    const settled = await settle(delivery, attemptNo, round, await destination(delivery, now), now);
+    const finished = await deps.deliveries.finish(key, { attempt: attemptNo, round, status: settled.status, log: settled.log, nextAttemptAt: settled.nextAttemptAt, lastError: settled.log.error, now: deps.clock.now() });
+    if (!finished) {
+      stats.skipped++;
+      return 'skipped';
+    }
+    return afterSettled(delivery, settled);
+  }
+
+  /** A delivery seen before (a redelivered event): a first attempt never made, or lost in flight, is made now; otherwise its retry message (or its result) already exists. */
+  async function resume(key: DeliveryKey): Promise<void> {
+    const now = deps.clock.now();
     const existing = await deps.deliveries.get(key);
     if (existing === null || existing.status !== 'pending') return;
     const lost = existing.in_flight_until !== null && existing.in_flight_until < now;
     if (existing.attempt_count === 0 || lost) await attempt(key, Math.max(1, existing.attempt_count), existing.round);
   }
 
+  interface Target {
+    readonly target: string;
+    readonly url: string;
+    /** Null for a recording's own webhook_url (signed with the tenant signing secret). */
+    readonly endpoint: WebhookEndpoint | null;
+  }
+
+  async function targetsOf(event: IntegrationEvent, endpointsOf: (tenantId: string) => Promise<WebhookEndpoint[]>): Promise<Target[]> {
+    const targets: Target[] = (await endpointsOf(event.tenant_id)).filter((endpoint) => subscribes(endpoint, event.type)).map((endpoint) => ({ target: endpoint.webhook_id, url: endpoint.url, endpoint }));
+    const own = event.type === 'recording.requested' ? ((event.data['webhook_url'] as string | null | undefined) ?? null) : await deps.recordingWebhookUrl(event.tenant_id, event.recording_id);
+    if (own !== null) targets.push({ target: recordingTarget(event.recording_id), url: own, endpoint: null });
+    return targets;
+  }
+
+  /**
+   * The fast path of a batch of events: every delivery created already holding its first
+   * attempt (one transaction per 100), all first attempts in parallel, their results written
+   * in batches of 25. A delivery that already existed (a redelivered event) takes the slow,
+   * claim-based path. Returns, per event, the error that failed it (null: done).
+   */
+  async function fanOutBatch(events: readonly IntegrationEvent[], endpointsOf: (tenantId: string) => Promise<WebhookEndpoint[]>): Promise<unknown[]> {
+    const errors: unknown[] = events.map(() => null);
+    const now = deps.clock.now();
+    const leaseUntil = at(now, leaseSeconds);
+    const signing = new Map<string, Promise<string>>();
+    const signingSecret = (tenantId: string) => {
+      let secret = signing.get(tenantId);
+      if (secret === undefined) signing.set(tenantId, (secret = deps.endpoints.signingSecret(tenantId)));
+      return secret;
+    };
+    const planned = await Promise.allSettled(events.map((event) => targetsOf(event, endpointsOf)));
+    const fresh: { delivery: Delivery; target: Target; eventIndex: number }[] = [];
+    planned.forEach((plan, eventIndex) => {
+      if (plan.status === 'rejected') errors[eventIndex] = plan.reason;
+      else for (const target of plan.value) fresh.push({ delivery: { ...newDelivery(events[eventIndex]!, target.target, target.url, now), attempt_count: 1, in_flight_until: leaseUntil }, target, eventIndex });
+    });
+    if (fresh.length === 0) return errors;
+    let created: boolean[];
+    try {
+      created = await deps.deliveries.createMany(fresh.map((f) => f.delivery));
+    } catch (error) {
+      for (const f of fresh) errors[f.eventIndex] = error;
+      return errors;
+    }
+    stats.deliveries += created.filter(Boolean).length;
+    const outcomes = await Promise.allSettled(
+      fresh.map(async ({ delivery, target }, i) => {
+        if (!created[i]) {
+          await resume({ tenant_id: delivery.tenant_id, target: delivery.target, event_id: delivery.event_id });
+          return null;
+        }
+        const where: Where = target.endpoint === null ? { url: target.url, secrets: [await signingSecret(delivery.tenant_id)] } : { url: target.endpoint.url, secrets: activeSecrets(target.endpoint.secrets, now) };
+        const settled = await settle(delivery, 1, 1, where, now);
+        const result: Delivery = { ...delivery, status: settled.status, in_flight_until: null, next_attempt_at: settled.nextAttemptAt, last_error: settled.log.error, attempts: [settled.log], updated_at: deps.clock.now() };
+        return { delivery: result, settled };
+      }),
+    );
+    const done: { delivery: Delivery; settled: Settled; eventIndex: number }[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') errors[fresh[i]!.eventIndex] = outcome.reason;
+      else if (outcome.value !== null) done.push({ ...outcome.value, eventIndex: fresh[i]!.eventIndex });
+    });
+    try {
+      await deps.deliveries.putMany(done.map((d) => d.delivery));
+    } catch (error) {
+      // The attempts were made; a redelivered event finds them in flight and, once their lease lapses, attempts again.
+      for (const d of done) errors[d.eventIndex] = error;
+      return errors;
+    }
+    const follow = await Promise.allSettled(done.map((d) => afterSettled(d.delivery, d.settled)));
+    follow.forEach((f, i) => {
+      if (f.status === 'rejected') errors[done[i]!.eventIndex] = f.reason;
+    });
+    return errors;
+  }
+
   return {
     stats,
 
-    /**
-     * Fan one event out. `endpointsOf` lets a batch share one endpoint lookup per tenant.
-     * Throws if any delivery could not be recorded or attempted (the event is then retried:
-     * done deliveries are not repeated).
-     */
-    async fanOut(event: IntegrationEvent, endpointsOf: (tenantId: string) => Promise<WebhookEndpoint[]> = (t) => deps.endpoints.list(t)): Promise<number> {
-      const targets: { target: string; url: string }[] = (await endpointsOf(event.tenant_id))
-        .filter((endpoint) => subscribes(endpoint, event.type))
-        .map((endpoint) => ({ target: endpoint.webhook_id, url: endpoint.url }));
-      const own = event.type === 'recording.requested' ? ((event.data['webhook_url'] as string | null | undefined) ?? null) : await deps.recordingWebhookUrl(event.tenant_id, event.recording_id);
-      if (own !== null) targets.push({ target: recordingTarget(event.recording_id), url: own });
-      const results = await Promise.allSettled(targets.map(({ target, url }) => deliverTo(event, target, url)));
-      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed.length > 0) throw new AggregateError(failed.map((r) => r.reason), `${failed.length} of ${targets.length} deliveries of ${event.id} failed to run`);
-      return targets.length;
+    /** Fan a batch of events out (see fanOutBatch): per event, the error that failed it, or null. */
+    fanOutBatch: (events: readonly IntegrationEvent[], endpointsOf: (tenantId: string) => Promise<WebhookEndpoint[]> = (t) => deps.endpoints.list(t)) => fanOutBatch(events, endpointsOf),
+
+    /** One event: throws if any of its deliveries could not be recorded or attempted (the event is then retried; done deliveries are not repeated). */
+    async fanOut(event: IntegrationEvent, endpointsOf?: (tenantId: string) => Promise<WebhookEndpoint[]>): Promise<void> {
+      const [error] = await fanOutBatch([event], endpointsOf ?? ((t) => deps.endpoints.list(t)));
+      if (error !== null && error !== undefined) throw error;
     },
 
     /** A retry message: wait another hop if it is early, else make the attempt. */

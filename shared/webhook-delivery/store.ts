@@ -3,7 +3,7 @@
  * write, so duplicate queue messages, a replay racing a retry, or two dispatchers taking
  * the same attempt resolve to one attempt: whoever loses the condition does nothing.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeliverySchema, targetKey, type Delivery, type DeliveryAttempt, type DeliveryStatus } from './model.ts';
 
 export interface DeliveryKey {
@@ -39,6 +39,16 @@ export interface DeliveryPage {
 export interface DeliveryStore {
   /** Stores a new delivery; false when one already exists for the target and event. */
   create(delivery: Delivery): Promise<boolean>;
+  /**
+   * `create` for many at once (the fan-out of a batch), in as few writes as the store allows:
+   * for each, whether it was new.
+   */
+  createMany(deliveries: readonly Delivery[]): Promise<boolean[]>;
+  /**
+   * Writes the results of first attempts made by whoever created the deliveries (still
+   * holding their lease), in as few writes as the store allows.
+   */
+  putMany(deliveries: readonly Delivery[]): Promise<void>;
   get(key: DeliveryKey): Promise<Delivery | null>;
   /**
    * Takes attempt `attempt` of round `round`: the delivery must be pending in that round with
@@ -68,6 +78,45 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
+    }
+  }
+
+  /** One transaction per 100 (every item conditional on being new); items that exist are retried alone. */
+  async createMany(deliveries: readonly Delivery[]): Promise<boolean[]> {
+    const created: boolean[] = [];
+    for (let i = 0; i < deliveries.length; i += 100) created.push(...(await this.createChunk(deliveries.slice(i, i + 100))));
+    return created;
+  }
+
+  private async createChunk(chunk: readonly Delivery[]): Promise<boolean[]> {
+    if (chunk.length === 1) return [await this.create(chunk[0]!)];
+    try {
+      await this.docs.send(
+        new TransactWriteCommand({ TransactItems: chunk.map((Item) => ({ Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(event_id)' } })) }),
+      );
+      return chunk.map(() => true);
+    } catch (error) {
+      const reasons = (error as { name?: string; CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+      if ((error as { name?: string }).name !== 'TransactionCanceledException' || reasons === undefined) throw error;
+      // Nothing was written: the ones that exist are not new, the rest go again (one by one if contended).
+      const exists = chunk.map((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed');
+      if (!exists.some(Boolean)) return Promise.all(chunk.map((d) => this.create(d)));
+      const rest = chunk.filter((_, i) => !exists[i]);
+      const restCreated = rest.length === 0 ? [] : await this.createChunk(rest);
+      let next = 0;
+      return exists.map((e) => (e ? false : restCreated[next++]!));
+    }
+  }
+
+  async putMany(deliveries: readonly Delivery[]): Promise<void> {
+    for (let i = 0; i < deliveries.length; i += 25) {
+      let requests: { PutRequest: { Item: Record<string, unknown> } }[] = deliveries.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const { UnprocessedItems } = await this.docs.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+        requests = (UnprocessedItems?.[this.table] ?? []) as typeof requests;
+        if (attempt > 8 && requests.length > 0) throw new Error(`${requests.length} delivery results stayed unprocessed`);
+      }
     }
   }
 
