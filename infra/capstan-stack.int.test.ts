@@ -217,6 +217,13 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
     }
   });
 
+  it('gives the publisher the API endpoint as the base of artifact file_urls', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(stack.publisher.function.role?.roleArn),
+      Environment: { Variables: Match.objectLike({ CAPSTAN_PUBLIC_URL: stack.resolve(stack.httpApi.api.apiEndpoint) }) },
+    });
+  });
+
   it('lets the publisher put events on the bus ARN only', () => {
     const statements = statementsOf(stack.publisher.function);
     const putEvents = statements.filter((s) => asArray(s.Action).includes('events:PutEvents'));

@@ -79,6 +79,8 @@ export class CapstanStack extends Stack {
       webhookRetryQueue: this.eventBus.queues.webhookRetries.queue,
       webhookDeadLetterQueue: this.eventBus.queues.webhookRetries.deadLetters.queue,
     });
+    // Artifact `file_url`s in integration events point at the API's download route.
+    this.publisher.function.addEnvironment('CAPSTAN_PUBLIC_URL', this.httpApi.api.apiEndpoint);
     this.mediaCleanup = new MediaCleanup(this, 'MediaCleanup', {
       environment,
       queue: this.eventBus.queues.mediaCleanup.queue,
