@@ -39,9 +39,7 @@ export class LocalEventRouter implements IntegrationBus {
       const wrapped = envelope(event, { id: randomUUID() });
       const body = JSON.stringify(wrapped);
       // Any failure throws to the publisher, which retries the stream record: nothing is dropped.
-      for (const route of matched) {
-        await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queues[route.queue].url, MessageBody: body }));
-      }
+      await Promise.all(matched.map((route) => this.sqs.send(new SendMessageCommand({ QueueUrl: this.queues[route.queue].url, MessageBody: body }))));
       // After the queues, so a retried record does not start its tasks twice for one failure.
       const tasks = this.tasks?.dispatch('capstan', wrapped) ?? [];
       this.stats.published++;

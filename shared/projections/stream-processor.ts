@@ -1,9 +1,9 @@
 /**
  * The publisher's core: DynamoDB stream records (as Lambda receives them) → read model and
- * integration events. Records are handled in order; the first failure stops the batch and
- * is reported as the batch item failure, so it and everything after it are retried
- * (bisected by the event source mapping) while earlier records are not. A duplicate record
- * leaves the read model as it is.
+ * integration events. Each recording's records are handled in order (recordings in parallel);
+ * the earliest failure is reported as the batch item failure, so it and everything after it
+ * are retried (bisected by the event source mapping) while earlier records are not. A
+ * duplicate record leaves the read model as it is.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -34,6 +34,8 @@ export interface StreamProcessorDeps {
   /** The tenant feed behind `GET /v1/events`. */
   readonly feed: EventFeed;
   readonly logger: Logger;
+  /** Recordings processed at once within a batch (default 16). */
+  readonly concurrency?: number;
   /** The API's public base URL for artifact `file_url`s (a getter: the local runtime learns its port after boot). */
   readonly publicUrl?: () => string | undefined;
 }
@@ -63,18 +65,44 @@ export function streamProcessor(deps: StreamProcessorDeps) {
     }
   }
 
-  return {
-    stats,
-    async processBatch(records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
-      for (const record of records) {
-        try {
-          await processRecord(record);
-        } catch (error) {
-          deps.logger.error('stream record failed', { sequenceNumber: record.dynamodb?.SequenceNumber, error });
-          return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+  /**
+   * Records of different recordings run concurrently (at most `concurrency` recordings at
+   * once); each recording's records run in order and stop at its first failure. The batch
+   * item failure is the earliest failed record in batch order: it and everything after it are
+   * retried, including records of other recordings that already succeeded (they are
+   * duplicates then, which the projection ignores and consumers deduplicate).
+   */
+  async function processBatch(records: readonly DynamoDBRecord[]): Promise<DynamoDBBatchResponse> {
+    const byRecording = new Map<string, { record: DynamoDBRecord; index: number }[]>();
+    records.forEach((record, index) => {
+      // Unkeyed records share one lane, so their order is kept.
+      const key = record.dynamodb?.Keys?.['stream_id']?.S ?? record.dynamodb?.NewImage?.['stream_id']?.S ?? '#unkeyed';
+      const lane = byRecording.get(key) ?? [];
+      lane.push({ record, index });
+      byRecording.set(key, lane);
+    });
+    let firstFailed = Number.POSITIVE_INFINITY;
+    const lanes = [...byRecording.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < lanes.length) {
+        const lane = lanes[next++]!;
+        for (const { record, index } of lane) {
+          if (index > firstFailed) break;
+          try {
+            await processRecord(record);
+          } catch (error) {
+            deps.logger.error('stream record failed', { sequenceNumber: record.dynamodb?.SequenceNumber, error });
+            firstFailed = Math.min(firstFailed, index);
+            break;
+          }
         }
       }
-      return { batchItemFailures: [] };
-    },
-  };
+    };
+    await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 16, lanes.length) }, worker));
+    const failed = records[firstFailed];
+    return { batchItemFailures: failed === undefined ? [] : [{ itemIdentifier: failed.dynamodb?.SequenceNumber ?? '' }] };
+  }
+
+  return { stats, processBatch };
 }
