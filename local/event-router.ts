@@ -11,7 +11,7 @@ import type { IntegrationBus } from '../shared/integration/bus.ts';
 import { envelope, type EventBridgeEnvelope } from '../shared/integration/envelope.ts';
 import type { IntegrationEvent } from '../shared/integration/integration-event.ts';
 import type { Logger } from '../shared/logger.ts';
-import { routesFor, ROUTES, type Route } from '../shared/topology.ts';
+import { routesFor, ROUTES, type QueueKey, type Route } from '../shared/topology.ts';
 import type { QueueUrls } from './bootstrap.ts';
 
 export class LocalEventRouter implements IntegrationBus {
@@ -25,6 +25,8 @@ export class LocalEventRouter implements IntegrationBus {
     private readonly routes: readonly Route[] = ROUTES,
     /** Task routes on the Capstan bus (local/task-runner.ts TaskDispatcher). */
     private readonly tasks?: { dispatch(bus: 'capstan', event: EventBridgeEnvelope): string[] },
+    /** Called after a send to a queue (the runtime nudges that queue's consumer). */
+    private readonly onSent?: (queue: QueueKey) => void,
   ) {}
 
   /** In-process subscribers (tests, dev tooling) see every published event. */
@@ -40,6 +42,7 @@ export class LocalEventRouter implements IntegrationBus {
       const body = JSON.stringify(wrapped);
       // Any failure throws to the publisher, which retries the stream record: nothing is dropped.
       await Promise.all(matched.map((route) => this.sqs.send(new SendMessageCommand({ QueueUrl: this.queues[route.queue].url, MessageBody: body }))));
+      for (const route of matched) this.onSent?.(route.queue);
       // After the queues, so a retried record does not start its tasks twice for one failure.
       const tasks = this.tasks?.dispatch('capstan', wrapped) ?? [];
       this.stats.published++;

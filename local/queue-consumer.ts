@@ -6,8 +6,8 @@
  * local-aws-sqs answers a long poll only when its wait is over, however many messages
  * arrived meanwhile (measured: 1 message, WaitTimeSeconds 1 → 1045 ms), which would cap a
  * consumer at 10 messages per wait. So it short-polls, backing off while the queue is idle
- * (5 ms doubling to `idleMaxMs`), and runs `pollers` batches at once, as Lambda's event
- * source mapping runs several concurrent batches.
+ * (5 ms doubling to `idleMaxMs`) unless nudged by whoever just sent to it, and runs
+ * `pollers` batches at once, as Lambda's event source mapping runs several concurrent batches.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -30,6 +30,18 @@ export function startQueueConsumer(options: {
 
   const idleMaxMs = options.idleMaxMs ?? 50;
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Idle pollers wait here; `nudge` (a message was just sent) ends their wait at once. */
+  const sleepers = new Set<() => void>();
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      sleepers.add(done);
+    });
 
   const poll = async () => {
     let idleMs = 0;
@@ -42,7 +54,7 @@ export function startQueueConsumer(options: {
         const messages = page.Messages ?? [];
         if (messages.length === 0) {
           idleMs = Math.min(idleMaxMs, Math.max(5, idleMs * 2));
-          await pause(idleMs);
+          await idle(idleMs);
           continue;
         }
         idleMs = 0;
@@ -85,8 +97,13 @@ export function startQueueConsumer(options: {
 
   return {
     stats,
+    /** Poll now: the local router calls this right after it sends to the queue. */
+    nudge(): void {
+      for (const wake of [...sleepers]) wake();
+    },
     async stop(): Promise<void> {
       stopped = true;
+      this.nudge();
       abort.abort();
       await loop;
     },

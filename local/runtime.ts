@@ -94,7 +94,8 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       region: config.AWS_REGION,
       logger: logger.child({ component: 'task-dispatcher' }),
     });
-    const router = new LocalEventRouter(sqsApi, queues!, logger.child({ component: 'event-router' }), ROUTES, tasks);
+    const nudges = new Map<QueueKey, () => void>();
+    const router = new LocalEventRouter(sqsApi, queues!, logger.child({ component: 'event-router' }), ROUTES, tasks, (queue) => nudges.get(queue)?.());
     // The API's address, once it listens (file_url links in integration events).
     let publicUrl: string | undefined;
     const poller = startStreamPoller({
@@ -107,8 +108,8 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       pollMs: config.CAPSTAN_STREAM_POLL_MS,
     });
     // SQS event source mappings: each queue's Lambda-shaped handler, fed from the real queue.
-    const consume = async (queue: QueueKey, name: string, handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>, pollers = 1) =>
-      startQueueConsumer({
+    const consume = async (queue: QueueKey, name: string, handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>, pollers = 1) => {
+      const consumer = startQueueConsumer({
         sqs: sqsApi,
         queueUrl: queues![queue].url,
         queueArn: (await sqsApi.send(new GetQueueAttributesCommand({ QueueUrl: queues![queue].url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '',
@@ -116,6 +117,9 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
         logger: logger.child({ component: 'queue-consumer', queue: QUEUES[queue].name }),
         pollers,
       });
+      nudges.set(queue, () => consumer.nudge());
+      return consumer;
+    };
     const dispatcher = buildWebhookDispatcher(adapters, config, {
       sqs: sqsApi,
       logger: logger.child({ fn: 'webhooks' }),
@@ -154,7 +158,12 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       logger: logger.child({ fn: 'api' }),
       maxBodyBytes: config.CAPSTAN_MAX_BODY_BYTES,
     });
-    const server = serveHttpApi((event, context) => api(event, context));
+    // A write through the API appended events: read the stream now instead of at the next poll.
+    const server = serveHttpApi(async (event, context) => {
+      const response = await api(event, context);
+      if (event.requestContext.http.method !== 'GET') poller.nudge();
+      return response;
+    });
     server.listen(config.CAPSTAN_HTTP_PORT, config.CAPSTAN_HTTP_HOST);
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;

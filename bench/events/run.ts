@@ -55,6 +55,8 @@ const runtime = await startRuntimeProcess({
   CAPSTAN_RECORDER_ENABLED: 'false',
   CAPSTAN_COMPOSITOR_ENABLED: 'false',
   CAPSTAN_WEBHOOK_ALLOWLIST: '127.0.0.1',
+  // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the runtime (and its children).
+  ...(process.env['CAPSTAN_BENCH_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['CAPSTAN_BENCH_NODE_OPTIONS'] } : {}),
 });
 const url = new URL(runtime.url);
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
