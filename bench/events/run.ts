@@ -13,7 +13,7 @@
  *   2. throughput: `--burst` creates as fast as `--concurrency` allows; deliveries/s from the
  *      first create to the last delivery.
  *
- *   npm run bench:events -- --rate 20 --duration 20 --endpoints 4 --burst 400
+ *   npm run bench:events -- --rate 10 --duration 20 --endpoints 4 --burst 400 [--memory]
  */
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +28,7 @@ import { summarize } from '../lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
-    rate: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '10' },
     duration: { type: 'string', default: '20' },
     endpoints: { type: 'string', default: '4' },
     burst: { type: 'string', default: '400' },
