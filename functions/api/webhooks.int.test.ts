@@ -48,6 +48,18 @@ describe('/v1/webhooks', () => {
     expect(bad.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['event_types.0', 'url']);
   });
 
+  it('takes a caller-supplied whsec_ secret, and names secret when it is not one', async () => {
+    const own = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const created = await a.post('/v1/webhooks', { url: 'http://127.0.0.1:9999/own', event_types: ['*'], secret: own });
+    expect(created.status, created.body).toBe(201);
+    expect(created.json.secret).toBe(own);
+    for (const secret of ['not-a-secret', `whsec_${Buffer.alloc(8).toString('base64')}`, 'whsec_***']) {
+      const bad = await a.post('/v1/webhooks', { url: 'http://127.0.0.1:9999/own', event_types: ['*'], secret });
+      expect(bad.status, secret).toBe(400);
+      expect(bad.json.errors[0].path, secret).toBe('secret');
+    }
+  });
+
   it('rotates a secret with an overlap and gives each tenant one stable signing secret', async () => {
     const created = await a.post('/v1/webhooks', { url: 'http://127.0.0.1:9999/r', event_types: ['*'] });
     const rotated = await a.post(`/v1/webhooks/${created.json.id}/rotate-secret`, { overlap_seconds: 3600 });

@@ -36,6 +36,15 @@ export const CreateWebhookRequestSchema = z
       .max(INTEGRATION_EVENT_TYPES.length + 1)
       .refine((t) => new Set(t).size === t.length, { message: 'event_types must not repeat' }),
     description: z.string().max(500).optional(),
+    /** Bring your own secret (e.g. moving from another sender); otherwise one is made. */
+    secret: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, { message: 'is whsec_ followed by base64' })
+      .refine((v) => {
+        const bytes = Buffer.from(v.slice('whsec_'.length), 'base64').length;
+        return bytes >= 24 && bytes <= 64;
+      }, { message: 'must hold 24 to 64 bytes after whsec_' })
+      .optional(),
   })
   .strict();
 export type CreateWebhookRequest = z.infer<typeof CreateWebhookRequestSchema>;

@@ -44,7 +44,7 @@ export function webhookEndpointService(deps: WebhookEndpointServiceDeps) {
       const check = await deps.checkUrl(request.url);
       if (!check.ok) throw new WebhookUrlRefusedError(check.reason);
       const now = deps.clock.now();
-      const secret = fresh(now);
+      const secret = request.secret === undefined ? fresh(now) : { secret: request.secret, created_at: now, expires_at: null };
       const endpoint: WebhookEndpoint = {
         tenant_id: tenantId,
         webhook_id: deps.ids.next('wh'),
