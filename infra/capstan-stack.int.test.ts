@@ -3,8 +3,6 @@
  * being lost or over-privileged. Resources are found through the constructs
  * (`stack.resolve`), never through hashed logical ids.
  */
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -13,30 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_SOURCE } from '../shared/integration/event-types.ts';
 import { TABLES, EVENTS_TABLE, type TableShape } from '../shared/tables.ts';
 import { bindPattern, QUEUES, ROUTES, TASK_ROUTES, TASKS, type QueueKey } from '../shared/topology.ts';
-import { REPO_ROOT } from './paths.ts';
-import { CapstanStack } from './stacks/capstan-stack.ts';
-
-interface PolicyStatement {
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | readonly string[];
-  readonly Resource?: unknown;
-}
-interface PolicyDocument {
-  readonly Statement: readonly PolicyStatement[];
-}
-type Resources = Record<string, { readonly Properties?: Record<string, unknown> }>;
-
-const asArray = <T,>(value: T | readonly T[]): readonly T[] =>
-  Array.isArray(value) ? value : [value as T];
-
-/** Synthesizes with the feature flags `cdk synth` uses; skips esbuild (intent, not code). */
-function synthesize(): CapstanStack {
-  const cdkJson = JSON.parse(readFileSync(`${REPO_ROOT}/cdk.json`, 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
-  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  return new CapstanStack(app, 'Capstan');
-}
+import type { CapstanStack } from './stacks/capstan-stack.ts';
+import { asArray, iamStatements, synthesizeCapstan, type PolicyDocument, type PolicyStatement, type Resources } from './testing/assertions.ts';
 
 function keySchema(shape: TableShape): unknown[] {
   return [
@@ -50,28 +26,15 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
   let template: Template;
 
   beforeAll(() => {
-    stack = synthesize();
+    stack = synthesizeCapstan();
     template = Template.fromStack(stack);
   }, 120_000);
 
   const arnOf = (queue: IQueue): unknown => stack.resolve(queue.queueArn);
   const refOf = (fn: IFunction): unknown => stack.resolve(fn.functionName);
 
-  /** Statements of every AWS::IAM::Policy attached to the function's role. */
-  function statementsOf(fn: IFunction): PolicyStatement[] {
-    const role = fn.role;
-    if (!role) throw new Error(`${fn.node.path} has no role`);
-    return statementsOfRole(role);
-  }
-
-  function statementsOfRole(role: IRole): PolicyStatement[] {
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: Match.arrayWith([stack.resolve(role.roleName)]) },
-    }) as Resources;
-    return Object.values(policies).flatMap(
-      (policy) => (policy.Properties?.['PolicyDocument'] as PolicyDocument).Statement,
-    );
-  }
+  const statementsOf = (fn: IFunction): PolicyStatement[] => iamStatements(template, stack).ofFunction(fn);
+  const statementsOfRole = (role: IRole): PolicyStatement[] => iamStatements(template, stack).ofRole(role);
 
   it('builds every table from its shared shape: on-demand, PITR on', () => {
     for (const shape of TABLES) {

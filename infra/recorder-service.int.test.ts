@@ -4,8 +4,7 @@
  * capture and finalization need. Resources are found through the constructs
  * (`stack.resolve`), never through hashed logical ids.
  */
-import { readFileSync } from 'node:fs';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -17,15 +16,9 @@ import { QUEUES } from '../shared/topology.ts';
 import { ComputeCluster } from './constructs/compute-cluster.ts';
 import type { ResourceEnvironment } from './constructs/environment.ts';
 import { RecorderService } from './constructs/recorder-service.ts';
-import { REPO_ROOT } from './paths.ts';
 import { CapstanStack } from './stacks/capstan-stack.ts';
+import { appWithCdkContext, asArray, type PolicyStatement, type Resources } from './testing/assertions.ts';
 
-interface PolicyStatement {
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | readonly string[];
-  readonly Resource?: unknown;
-}
-type Resources = Record<string, { readonly Properties?: Record<string, unknown> }>;
 interface ContainerDefinition {
   readonly Name: string;
   readonly Image: unknown;
@@ -35,13 +28,7 @@ interface ContainerDefinition {
   readonly HealthCheck?: { Command: string[] };
 }
 
-const asArray = <T,>(value: T | readonly T[]): readonly T[] => (Array.isArray(value) ? value : [value as T]);
 const json = (value: unknown) => JSON.stringify(value);
-
-function appWithCdkContext(): App {
-  const cdkJson = JSON.parse(readFileSync(`${REPO_ROOT}/cdk.json`, 'utf8')) as { context?: Record<string, unknown> };
-  return new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-}
 
 /** The container definitions of the service's task definition (found by its task role). */
 function containersOf(template: Template, stack: Stack, service: RecorderService): ContainerDefinition[] {

@@ -5,8 +5,7 @@
  * and the grants are the dispatcher's and nothing more. Resources are found through the
  * constructs (`stack.resolve`), never through hashed logical ids.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
+import { existsSync } from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
@@ -15,8 +14,9 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENT_SOURCE, INTEGRATION_EVENT_TYPES } from '../shared/integration/event-types.ts';
 import { QUEUES, ROUTES } from '../shared/topology.ts';
-import { REPO_ROOT, handlerEntry } from './paths.ts';
-import { CapstanStack } from './stacks/capstan-stack.ts';
+import { handlerEntry } from './paths.ts';
+import type { CapstanStack } from './stacks/capstan-stack.ts';
+import { asArray, iamStatements, synthesizeCapstan, type PolicyStatement, type Resources } from './testing/assertions.ts';
 
 /**
  * The entry file each NodejsFunction was built from, by construct path: the template only has
@@ -34,28 +34,6 @@ vi.mock('aws-cdk-lib/aws-lambda-nodejs', async (importOriginal) => {
   return { ...original, NodejsFunction: RecordingNodejsFunction };
 });
 
-interface PolicyStatement {
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | readonly string[];
-  readonly Resource?: unknown;
-}
-interface PolicyDocument {
-  readonly Statement: readonly PolicyStatement[];
-}
-type Resources = Record<string, { readonly Properties?: Record<string, unknown> }>;
-
-const asArray = <T,>(value: T | readonly T[]): readonly T[] =>
-  Array.isArray(value) ? value : [value as T];
-
-/** Synthesizes with the feature flags `cdk synth` uses; skips esbuild (intent, not code). */
-function synthesize(): CapstanStack {
-  const cdkJson = JSON.parse(readFileSync(`${REPO_ROOT}/cdk.json`, 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
-  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  return new CapstanStack(app, 'Capstan');
-}
-
 const DELIVERY_WRITES = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
 
 describe('CapstanStack webhook dispatcher', { timeout: 120_000 }, () => {
@@ -63,7 +41,7 @@ describe('CapstanStack webhook dispatcher', { timeout: 120_000 }, () => {
   let template: Template;
 
   beforeAll(() => {
-    stack = synthesize();
+    stack = synthesizeCapstan();
     template = Template.fromStack(stack);
   }, 120_000);
 
@@ -77,19 +55,8 @@ describe('CapstanStack webhook dispatcher', { timeout: 120_000 }, () => {
       ['webhook-retry', stack.webhookDispatcher.retryFunction, stack.eventBus.queues.webhookRetries],
     ] as const;
 
-  function statementsOfRole(role: IRole): PolicyStatement[] {
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: Match.arrayWith([stack.resolve(role.roleName)]) },
-    }) as Resources;
-    return Object.values(policies).flatMap(
-      (policy) => (policy.Properties?.['PolicyDocument'] as PolicyDocument).Statement,
-    );
-  }
-
-  function statementsOf(fn: IFunction): PolicyStatement[] {
-    if (!fn.role) throw new Error(`${fn.node.path} has no role`);
-    return statementsOfRole(fn.role);
-  }
+  const statementsOf = (fn: IFunction): PolicyStatement[] => iamStatements(template, stack).ofFunction(fn);
+  const statementsOfRole = (role: IRole): PolicyStatement[] => iamStatements(template, stack).ofRole(role);
 
   /** Every action the function's role is allowed on exactly this resource. */
   function actionsOn(fn: IFunction, resource: unknown): Set<string> {
