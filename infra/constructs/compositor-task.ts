@@ -13,8 +13,9 @@ import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { grantMediaAndAppend } from './task-grants.ts';
 import { TASKS } from '../../shared/topology.ts';
 import { REPO_ROOT } from '../paths.ts';
 import type { ResourceEnvironment } from './environment.ts';
@@ -55,11 +56,7 @@ export class CompositorTask extends Construct {
     // recording's stream and append to it (events are never updated or deleted); read the
     // read model.
     const role = this.taskDefinition.taskRole;
-    const media = s3.BucketGrants.fromBucket(props.bucket);
-    media.read(role);
-    media.actionsOnObjectKeys(role, '*', 's3:PutObject', 's3:AbortMultipartUpload');
-    props.eventsTable.grantReadData(role);
-    props.eventsTable.grant(role, 'dynamodb:PutItem');
+    grantMediaAndAppend(role, props.bucket, props.eventsTable);
     props.recordingsTable.grantReadData(role);
   }
 }

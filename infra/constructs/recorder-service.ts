@@ -20,9 +20,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { grantMediaAndAppend } from './task-grants.ts';
 import { QUEUES } from '../../shared/topology.ts';
 import { RecorderConfigSchema, type RecorderConfig } from '../../recorder-task/config.ts';
 import { DISCOVER_PUBLIC_HOST } from '../../recorder-task/public-host.ts';
@@ -157,11 +158,7 @@ export class RecorderService extends Construct {
     // segments, tracks and the manifest (PutObject; no delete); read the recording's stream and
     // append to it (events are never updated or deleted); take jobs and renew their leases.
     const role = this.taskDefinition.taskRole;
-    const media = s3.BucketGrants.fromBucket(props.bucket);
-    media.read(role);
-    media.actionsOnObjectKeys(role, '*', 's3:PutObject', 's3:AbortMultipartUpload');
-    props.eventsTable.grantReadData(role);
-    props.eventsTable.grant(role, 'dynamodb:PutItem');
+    grantMediaAndAppend(role, props.bucket, props.eventsTable);
     props.queue.grantConsumeMessages(role);
   }
 }
