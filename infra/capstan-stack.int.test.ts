@@ -12,7 +12,7 @@ import { EVENT_SOURCE } from '../shared/integration/event-types.ts';
 import { TABLES, EVENTS_TABLE, type TableShape } from '../shared/tables.ts';
 import { bindPattern, QUEUES, ROUTES, TASK_ROUTES, TASKS, type QueueKey } from '../shared/topology.ts';
 import type { CapstanStack } from './stacks/capstan-stack.ts';
-import { asArray, iamStatements, synthesizeCapstan, type PolicyDocument, type PolicyStatement, type Resources } from './testing/assertions.ts';
+import { asArray, iamStatements, resolvedResourceNames, synthesizeCapstan, type PolicyDocument, type PolicyStatement, type Resources } from './testing/assertions.ts';
 
 function keySchema(shape: TableShape): unknown[] {
   return [
@@ -161,14 +161,7 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
       const runtime = fn.Properties?.['Runtime'];
       if (typeof runtime === 'string' && runtime.startsWith('nodejs')) expect(runtime).toBe('nodejs22.x');
     }
-    const environment = {
-      CAPSTAN_EVENTS_TABLE: stack.resolve(stack.eventStore.table.tableName),
-      CAPSTAN_RECORDINGS_TABLE: stack.resolve(stack.readModel.recordingsTable.tableName),
-      CAPSTAN_API_KEYS_TABLE: stack.resolve(stack.readModel.apiKeysTable.tableName),
-      CAPSTAN_IDEMPOTENCY_TABLE: stack.resolve(stack.idempotency.table.tableName),
-      CAPSTAN_BUCKET: stack.resolve(stack.media.bucket.bucketName),
-      CAPSTAN_EVENT_BUS_NAME: stack.resolve(stack.eventBus.bus.eventBusName),
-    };
+    const environment = resolvedResourceNames(stack);
     for (const fn of [stack.httpApi.function, stack.publisher.function, stack.mediaCleanup.function]) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Role: stack.resolve(fn.role?.roleArn),
@@ -402,14 +395,7 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
     const logGroupId = stack.getLogicalId(stack.compositor.logGroup.node.defaultChild as never);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     expect((template.toJSON() as { Resources: Resources }).Resources[logGroupId]?.Properties?.['RetentionInDays']).toBe(30);
-    const environment = {
-      CAPSTAN_EVENTS_TABLE: stack.resolve(stack.eventStore.table.tableName),
-      CAPSTAN_RECORDINGS_TABLE: stack.resolve(stack.readModel.recordingsTable.tableName),
-      CAPSTAN_API_KEYS_TABLE: stack.resolve(stack.readModel.apiKeysTable.tableName),
-      CAPSTAN_IDEMPOTENCY_TABLE: stack.resolve(stack.idempotency.table.tableName),
-      CAPSTAN_BUCKET: stack.resolve(stack.media.bucket.bucketName),
-      CAPSTAN_EVENT_BUS_NAME: stack.resolve(stack.eventBus.bus.eventBusName),
-    };
+    const environment = resolvedResourceNames(stack);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       RequiresCompatibilities: ['FARGATE'],
       NetworkMode: 'awsvpc',

@@ -17,7 +17,7 @@ import { ComputeCluster } from './constructs/compute-cluster.ts';
 import type { ResourceEnvironment } from './constructs/environment.ts';
 import { RecorderService } from './constructs/recorder-service.ts';
 import { CapstanStack } from './stacks/capstan-stack.ts';
-import { appWithCdkContext, asArray, type PolicyStatement, type Resources } from './testing/assertions.ts';
+import { appWithCdkContext, asArray, resolvedResourceNames, type PolicyStatement, type Resources } from './testing/assertions.ts';
 
 interface ContainerDefinition {
   readonly Name: string;
@@ -126,12 +126,7 @@ describe('RecorderService in the Capstan stack', { timeout: 120_000 }, () => {
     const [container] = containersOf(template, stack, recorder);
     const environment = Object.fromEntries(container!.Environment.map(({ Name, Value }) => [Name, Value]));
     expect(environment).toMatchObject({
-      CAPSTAN_EVENTS_TABLE: stack.resolve(stack.eventStore.table.tableName),
-      CAPSTAN_RECORDINGS_TABLE: stack.resolve(stack.readModel.recordingsTable.tableName),
-      CAPSTAN_API_KEYS_TABLE: stack.resolve(stack.readModel.apiKeysTable.tableName),
-      CAPSTAN_IDEMPOTENCY_TABLE: stack.resolve(stack.idempotency.table.tableName),
-      CAPSTAN_BUCKET: stack.resolve(stack.media.bucket.bucketName),
-      CAPSTAN_EVENT_BUS_NAME: stack.resolve(stack.eventBus.bus.eventBusName),
+      ...resolvedResourceNames(stack),
       AWS_REGION: { Ref: 'AWS::Region' },
       CAPSTAN_RECORDER_QUEUE_URL: stack.resolve(stack.eventBus.queues.recorderJobs.queue.queueUrl),
       CAPSTAN_RECORDER_LEASE_SECONDS: String(QUEUES.recorderJobs.visibilityTimeoutSeconds),

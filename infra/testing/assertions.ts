@@ -44,3 +44,15 @@ export function iamStatements(template: Template, stack: Stack) {
   };
   return { ofRole, ofFunction };
 }
+
+/** The resource names every function and task gets, as the template spells them. */
+export function resolvedResourceNames(stack: CapstanStack): Record<string, unknown> {
+  return {
+    CAPSTAN_EVENTS_TABLE: stack.resolve(stack.eventStore.table.tableName),
+    CAPSTAN_RECORDINGS_TABLE: stack.resolve(stack.readModel.recordingsTable.tableName),
+    CAPSTAN_API_KEYS_TABLE: stack.resolve(stack.readModel.apiKeysTable.tableName),
+    CAPSTAN_IDEMPOTENCY_TABLE: stack.resolve(stack.idempotency.table.tableName),
+    CAPSTAN_BUCKET: stack.resolve(stack.media.bucket.bucketName),
+    CAPSTAN_EVENT_BUS_NAME: stack.resolve(stack.eventBus.bus.eventBusName),
+  };
+}
