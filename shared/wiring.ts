@@ -107,5 +107,12 @@ export function buildWebhookDispatcher(
 
 /** The API's view of deliveries: logs from the table, replays through the dispatcher's queue. */
 export function buildDeliveryLog(adapters: Adapters, dispatcher: Pick<WebhookDispatcher, 'replay' | 'replayEvent'>): DeliveryLog {
-  return deliveryLog({ deliveries: adapters.deliveries, dispatcher, feed: adapters.feed, endpoint: adapters.webhooks.get, clock: adapters.clock });
+  return deliveryLog({
+    deliveries: adapters.deliveries,
+    dispatcher,
+    feed: adapters.feed,
+    endpoint: adapters.webhooks.get,
+    recording: (tenantId, recordingId) => adapters.service.get({ tenantId, requestId: 'delivery-log' }, recordingId),
+    clock: adapters.clock,
+  });
 }

@@ -100,6 +100,15 @@ describe('webhooks through the local runtime', () => {
     const deliveries = log.json!['items'] as { status: string; attempts: { outcome: string; error: string | null }[] }[];
     expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
     expect(deliveries.every((d) => d.attempts[0]!.outcome === 'retry' && d.attempts.at(-1)!.outcome === 'delivered')).toBe(true);
+    // The recording's own webhook_url has its log too: requested, failed and (for the first) deleted.
+    const own = await api('GET', `/v1/recordings/${ids[0]}/webhook-deliveries`);
+    expect(own.status).toBe(200);
+    expect((own.json!['items'] as { event_type: string; status: string }[]).map((d) => [d.event_type, d.status])).toEqual([
+      ['recording.deleted', 'delivered'],
+      ['recording.failed', 'delivered'],
+      ['recording.requested', 'delivered'],
+    ]);
+    expect((await api('GET', '/v1/recordings/rec_01jzzzzzzzzzzzzzzzzzzzzzzz/webhook-deliveries')).status).toBe(404);
   });
 
   it('refuses the SSRF matrix at registration, for subscriptions and for recording webhook_urls', async () => {

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.ts';
 import type { EventFeed } from '../feed/port.ts';
 import { subscribes, type WebhookEndpoint } from '../webhook-endpoints/model.ts';
 import type { WebhookDispatcher } from './dispatcher.ts';
-import type { Delivery } from './model.ts';
+import { recordingTarget, type Delivery } from './model.ts';
 import type { DeliveryStore } from './store.ts';
 
 export class DeliveryNotFoundError extends Error {
@@ -49,6 +49,8 @@ export interface DeliveryLogDeps {
   readonly feed: EventFeed;
   /** The endpoint, or throws the API's not-found error. */
   readonly endpoint: (tenantId: string, webhookId: string) => Promise<WebhookEndpoint>;
+  /** Throws the API's not-found error unless the tenant has this recording. */
+  readonly recording: (tenantId: string, recordingId: string) => Promise<unknown>;
   readonly clock: Clock;
 }
 
@@ -70,12 +72,22 @@ export function deliveryLog(deps: DeliveryLogDeps) {
     return endpoint;
   }
 
+  async function page(tenantId: string, target: string, options: { limit: number; cursor?: string }): Promise<{ items: Delivery[]; next_cursor: string | null }> {
+    const before = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const found = await deps.deliveries.list(tenantId, target, { limit: options.limit, before });
+    return { items: found.items, next_cursor: found.next === null ? null : encodeCursor(found.next) };
+  }
+
   return {
     async list(tenantId: string, webhookId: string, options: { limit: number; cursor?: string }): Promise<{ items: Delivery[]; next_cursor: string | null }> {
       await deps.endpoint(tenantId, webhookId);
-      const before = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-      const page = await deps.deliveries.list(tenantId, webhookId, { limit: options.limit, before });
-      return { items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) };
+      return page(tenantId, webhookId, options);
+    },
+
+    /** Deliveries to a recording's own `webhook_url`. */
+    async listForRecording(tenantId: string, recordingId: string, options: { limit: number; cursor?: string }): Promise<{ items: Delivery[]; next_cursor: string | null }> {
+      await deps.recording(tenantId, recordingId);
+      return page(tenantId, recordingTarget(recordingId), options);
     },
 
     async replay(tenantId: string, webhookId: string, eventId: string): Promise<Delivery> {

@@ -108,6 +108,15 @@ export const ReplayRangeRequestSchema = z
   .strict()
   .refine((r) => r.until === undefined || Date.parse(r.until) > Date.parse(r.since), { message: 'must be after since', path: ['until'] });
 
+const DeliveryPageSchema = z.object({ items: z.array(DeliveryResourceSchema), next_cursor: z.string().nullable() });
+
+/** Query → page options, and a page → the response. */
+const pageOptions = (req: ApiRequest) => {
+  const query = parseWith(DeliveriesQuerySchema, req.query, 'query');
+  return { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) };
+};
+const pageResponse = (page: Awaited<ReturnType<DeliveryLog['list']>>) => json(200, { items: page.items.map(toDeliveryResource), next_cursor: page.next_cursor });
+
 const ReplayRangeResultSchema = z.object({ replayed: z.number().int(), skipped_delivered: z.number().int(), next_since: z.string().nullable() });
 
 const DELIVERY_ERRORS = { ...ERRORS, 409: { description: 'The endpoint is disabled: enable it before replaying' } } as const;
@@ -124,13 +133,21 @@ export function webhookDeliveryRoutes(log: DeliveryLog, maxBodyBytes: number): R
         operationId: 'listWebhookDeliveries',
         tags: ['webhooks'],
         query: DeliveriesQuerySchema,
-        responses: { 200: { description: 'OK', schema: z.object({ items: z.array(DeliveryResourceSchema), next_cursor: z.string().nullable() }) }, ...ERRORS },
+        responses: { 200: { description: 'OK', schema: DeliveryPageSchema }, ...ERRORS },
       },
-      handle: async (req) => {
-        const query = parseWith(DeliveriesQuerySchema, req.query, 'query');
-        const page = await log.list(req.tenantId, id(req), { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) });
-        return json(200, { items: page.items.map(toDeliveryResource), next_cursor: page.next_cursor });
+      handle: async (req) => pageResponse(await log.list(req.tenantId, id(req), pageOptions(req))),
+    },
+    {
+      method: 'GET',
+      path: '/v1/recordings/{id}/webhook-deliveries',
+      doc: {
+        summary: 'Deliveries to the recording’s own webhook_url, newest first, each with its attempts',
+        operationId: 'listRecordingWebhookDeliveries',
+        tags: ['webhooks'],
+        query: DeliveriesQuerySchema,
+        responses: { 200: { description: 'OK', schema: DeliveryPageSchema }, 401: ERRORS[401], 404: { description: 'No such recording for this tenant' } },
       },
+      handle: async (req) => pageResponse(await log.listForRecording(req.tenantId, id(req), pageOptions(req))),
     },
     {
       method: 'POST',
