@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CoreConfigSchema, readConfig } from '../config.ts';
 import { nextRetryDelaySeconds, parseRetryAfter, RETRY_DELAYS_SECONDS, sqsDelaySeconds } from './retry-schedule.ts';
 
 describe('webhook retry schedule', () => {
@@ -28,5 +29,15 @@ describe('webhook retry schedule', () => {
     expect(sqsDelaySeconds(10_000_000, 0)).toBe(900);
     expect(sqsDelaySeconds(30_500, 0)).toBe(31);
     expect(sqsDelaySeconds(0, 5_000)).toBe(0);
+  });
+
+  it('follows a configured schedule (CAPSTAN_WEBHOOK_RETRY_SCHEDULE), and rejects a bad one naming the setting', () => {
+    const delays = readConfig(CoreConfigSchema, { CAPSTAN_WEBHOOK_RETRY_SCHEDULE: '1, 2,3' }).CAPSTAN_WEBHOOK_RETRY_SCHEDULE;
+    expect(delays).toEqual([1, 2, 3]);
+    expect([1, 2, 3, 4].map((attempt) => nextRetryDelaySeconds(attempt, { delays, random: () => 0.5 }))).toEqual([1, 2, 3, null]);
+    expect(readConfig(CoreConfigSchema, {}).CAPSTAN_WEBHOOK_RETRY_SCHEDULE).toBeUndefined();
+    for (const bad of ['0', '1,x', '90000', '1.5']) {
+      expect(() => readConfig(CoreConfigSchema, { CAPSTAN_WEBHOOK_RETRY_SCHEDULE: bad }), bad).toThrow(/CAPSTAN_WEBHOOK_RETRY_SCHEDULE/);
+    }
   });
 });
