@@ -21,14 +21,14 @@ export function startQueueConsumer(options: {
   logger: Logger;
   /** Batches in flight at once (default 1). */
   pollers?: number;
-  /** Longest pause between polls of an idle queue, ms (default 50). */
+  /** Longest pause between polls of an idle queue, ms (default 250; a nudge ends it at once). */
   idleMaxMs?: number;
 }) {
   let stopped = false;
   const stats = { received: 0, succeeded: 0, failed: 0 };
   const abort = new AbortController();
 
-  const idleMaxMs = options.idleMaxMs ?? 50;
+  const idleMaxMs = options.idleMaxMs ?? 250;
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   /** Idle pollers wait here; `nudge` (a message was just sent) ends their wait at once. */
   const sleepers = new Set<() => void>();
