@@ -8,7 +8,6 @@
  *
  * Every step is idempotent (see store.ts), so the queues may deliver anything twice.
  */
-import { decodeTime } from 'ulid';
 import type { Clock } from '../clock.ts';
 import type { IntegrationEvent } from '../integration/integration-event.ts';
 import type { Logger } from '../logger.ts';
@@ -94,7 +93,7 @@ export function webhookDispatcher(deps: DispatcherDeps) {
       attempts: [],
       created_at: now,
       updated_at: now,
-      expires_at: Math.floor(decodeTime(event.id.slice(event.id.indexOf('_') + 1).toUpperCase()) / 1000) + DELIVERY_RETENTION_DAYS * 86_400,
+      expires_at: Math.floor(Date.parse(event.occurred_at) / 1000) + DELIVERY_RETENTION_DAYS * 86_400,
     };
   }
 
