@@ -11,6 +11,7 @@ import {
   RecordingResourceSchema,
   StopRecordingRequestSchema,
 } from '../../../shared/recording/requests.ts';
+import type { UrlCheck } from '../../../shared/webhook-endpoints/service.ts';
 import { RequestValidationError } from '../http/errors.ts';
 import { json, jsonBody, parseWith, type ApiRequest } from '../http/request.ts';
 import type { Route } from '../http/router.ts';
@@ -27,10 +28,8 @@ const ERRORS = {
 } as const;
 const ERRORS_FOR_ONE = { ...ERRORS, 404: { description: 'No such recording for this tenant' } } as const;
 
-/** Where a recording's own `webhook_url` may point (the webhook SSRF guard). */
-export type WebhookUrlCheck = (url: string, options?: { acceptUnresolved?: boolean }) => Promise<{ ok: true } | { ok: false; reason: string }>;
-
-export function recordingRoutes(service: RecordingService, maxBodyBytes: number, checkWebhookUrl: WebhookUrlCheck): Route[] {
+/** `checkWebhookUrl`: where a recording's own `webhook_url` may point (the webhook SSRF guard). */
+export function recordingRoutes(service: RecordingService, maxBodyBytes: number, checkWebhookUrl: UrlCheck): Route[] {
   const ctx = (req: ApiRequest) => ({ tenantId: req.tenantId, requestId: req.requestId });
   const id = (req: ApiRequest) => req.params['id'] ?? '';
 
