@@ -35,6 +35,9 @@ async function unavailableReason(): Promise<string | undefined> {
 const reason = await unavailableReason();
 if (reason !== undefined) console.warn(`localstack.e2e: skipped: ${reason}`);
 
+// Skipped, with `reason` in its name, wherever Docker, LocalStack or its Pro services are
+// missing (as on the CI machine); it runs wherever `docker compose -f localstack/docker-compose.yml up`
+// brings up LocalStack Pro (LOCALSTACK_AUTH_TOKEN set).
 describe.skipIf(reason !== undefined)(`LocalStack deploy and smoke${reason === undefined ? '' : ` (skipped: ${reason})`}`, () => {
   const run = (script: string, timeoutMs: number) =>
     promisify(execFile)('bash', [resolve(ROOT, 'localstack', script)], { cwd: ROOT, env: process.env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });

@@ -58,20 +58,9 @@ export interface DispatcherDeps {
   readonly attemptLeaseSeconds?: number;
 }
 
-export interface DispatcherStats {
-  deliveries: number;
-  attempts: number;
-  delivered: number;
-  retried: number;
-  failed: number;
-  dead: number;
-  skipped: number;
-}
-
 const at = (iso: string, plusSeconds: number) => new Date(Date.parse(iso) + plusSeconds * 1000).toISOString();
 
 export function webhookDispatcher(deps: DispatcherDeps) {
-  const stats: DispatcherStats = { deliveries: 0, attempts: 0, delivered: 0, retried: 0, failed: 0, dead: 0, skipped: 0 };
   const leaseSeconds = deps.attemptLeaseSeconds ?? 60;
 
   function newDelivery(event: IntegrationEvent, target: string, url: string, now: string): Delivery {
@@ -119,7 +108,6 @@ export function webhookDispatcher(deps: DispatcherDeps) {
    * n + 1 expects n made) holds.
    */
   async function settle(delivery: Delivery, attemptNo: number, round: number, where: Where, startedAt: string): Promise<Settled> {
-    stats.attempts++;
     let outcome: DeliveryOutcome | { outcome: 'skipped'; reason: string; duration_ms: 0 };
     if ('skip' in where) outcome = { outcome: 'skipped', reason: where.skip, duration_ms: 0 };
     else {
@@ -167,10 +155,6 @@ export function webhookDispatcher(deps: DispatcherDeps) {
       await deps.queue.deadLetter({ ...delivery, status, attempt_count: log.attempt, attempts: [...delivery.attempts, log], last_error: log.error });
       deps.logger.warn('webhook delivery dead after its last attempt', { target: delivery.target, eventId: delivery.event_id, attempts: log.attempt, error: log.error });
     }
-    if (status === 'delivered') stats.delivered++;
-    else if (status === 'pending') stats.retried++;
-    else if (status === 'dead') stats.dead++;
-    else stats.failed++;
     return status;
   }
 
@@ -178,16 +162,10 @@ export function webhookDispatcher(deps: DispatcherDeps) {
   async function attempt(key: DeliveryKey, attemptNo: number, round: number): Promise<DeliveryStatus | 'skipped'> {
     const now = deps.clock.now();
     const delivery = await deps.deliveries.claim(key, { attempt: attemptNo, round, now, leaseUntil: at(now, leaseSeconds) });
-    if (delivery === null) {
-      stats.skipped++;
-      return 'skipped';
-    }
+    if (delivery === null) return 'skipped';
     const settled = await settle(delivery, attemptNo, round, await destination(delivery, now), now);
     const finished = await deps.deliveries.finish(key, { attempt: attemptNo, round, status: settled.status, log: settled.log, nextAttemptAt: settled.nextAttemptAt, lastError: settled.log.error, now: deps.clock.now() });
-    if (!finished) {
-      stats.skipped++;
-      return 'skipped';
-    }
+    if (!finished) return 'skipped';
     return afterSettled(delivery, settled);
   }
 
@@ -244,7 +222,6 @@ export function webhookDispatcher(deps: DispatcherDeps) {
       for (const f of fresh) errors[f.eventIndex] = error;
       return errors;
     }
-    stats.deliveries += created.filter(Boolean).length;
     const outcomes = await Promise.allSettled(
       fresh.map(async ({ delivery, target }, i) => {
         if (!created[i]) {
@@ -277,16 +254,9 @@ export function webhookDispatcher(deps: DispatcherDeps) {
   }
 
   return {
-    stats,
 
     /** Fan a batch of events out (see fanOutBatch): per event, the error that failed it, or null. */
     fanOutBatch: (events: readonly IntegrationEvent[], endpointsOf: (tenantId: string) => Promise<WebhookEndpoint[]> = (t) => deps.endpoints.list(t)) => fanOutBatch(events, endpointsOf),
-
-    /** One event: throws if any of its deliveries could not be recorded or attempted (the event is then retried; done deliveries are not repeated). */
-    async fanOut(event: IntegrationEvent, endpointsOf?: (tenantId: string) => Promise<WebhookEndpoint[]>): Promise<void> {
-      const [error] = await fanOutBatch([event], endpointsOf ?? ((t) => deps.endpoints.list(t)));
-      if (error !== null && error !== undefined) throw error;
-    },
 
     /** A retry message: wait another hop if it is early, else make the attempt. */
     async retry(message: RetryMessage): Promise<DeliveryStatus | 'skipped' | 'waiting'> {
