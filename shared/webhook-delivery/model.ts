@@ -86,37 +86,22 @@ export const DeadLetterSchema = z.object({
   last_error: z.string().nullable(),
 });
 
-/** The public shape of one delivery in `GET /v1/webhooks/{id}/deliveries`. */
-export const DeliveryResourceSchema = z.object({
-  id: z.string(),
-  event_id: z.string(),
-  event_type: z.string(),
-  recording_id: z.string(),
-  url: z.string(),
-  status: DeliveryStatusSchema,
-  attempt_count: z.number().int(),
-  round: z.number().int(),
-  next_attempt_at: z.string().nullable(),
-  last_error: z.string().nullable(),
-  attempts: z.array(DeliveryAttemptSchema),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
+/** The public shape of one delivery in the delivery logs: the stored delivery without its keys and body; `id` is the event id. */
+export const DeliveryResourceSchema = DeliverySchema.pick({
+  event_id: true,
+  event_type: true,
+  recording_id: true,
+  url: true,
+  status: true,
+  attempt_count: true,
+  round: true,
+  next_attempt_at: true,
+  last_error: true,
+  attempts: true,
+  created_at: true,
+  updated_at: true,
+}).extend({ id: z.string() });
 
 export function toDeliveryResource(d: Delivery): z.infer<typeof DeliveryResourceSchema> {
-  return {
-    id: d.event_id,
-    event_id: d.event_id,
-    event_type: d.event_type,
-    recording_id: d.recording_id,
-    url: d.url,
-    status: d.status,
-    attempt_count: d.attempt_count,
-    round: d.round,
-    next_attempt_at: d.next_attempt_at,
-    last_error: d.last_error,
-    attempts: d.attempts,
-    created_at: d.created_at,
-    updated_at: d.updated_at,
-  };
+  return DeliveryResourceSchema.parse({ ...d, id: d.event_id });
 }
