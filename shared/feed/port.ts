@@ -5,6 +5,7 @@
  * consumer has read never gains an event later.
  */
 import type { IntegrationEvent } from '../integration/integration-event.ts';
+import { opaqueCursor } from '../cursor.ts';
 
 export interface FeedPage {
   readonly items: IntegrationEvent[];
@@ -21,17 +22,8 @@ export interface EventFeed {
 
 export const FEED_RETENTION_DAYS = 30;
 
-/** Cursors carry the last event id; the tenant always comes from the caller. */
-export function encodeFeedCursor(eventId: string): string {
-  return Buffer.from(JSON.stringify({ e: eventId })).toString('base64url');
-}
+const feedCursor = opaqueCursor('e');
 
-export function decodeFeedCursor(cursor: string): string | null {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { e?: unknown }).e === 'string') return (parsed as { e: string }).e;
-  } catch {
-    // fall through
-  }
-  return null;
-}
+/** Cursors carry the last event id; the tenant always comes from the caller. Decoding gives null for a foreign cursor. */
+export const encodeFeedCursor = feedCursor.encode;
+export const decodeFeedCursor = feedCursor.decode;

@@ -1,6 +1,7 @@
 /** The recordings read model: one item per recording, written only by the projection. */
 import type { RecordingStatus } from '../recording/model.ts';
 import type { RecordingView } from '../recording/view.ts';
+import { opaqueCursor } from '../cursor.ts';
 
 export interface ListQuery {
   readonly limit: number;
@@ -40,19 +41,15 @@ export class InvalidCursorError extends Error {
   }
 }
 
+const recordingCursor = opaqueCursor('r');
+
 /** Cursors carry only the last recording id; the tenant always comes from the caller. */
-export function encodeCursor(recordingId: string): string {
-  return Buffer.from(JSON.stringify({ r: recordingId })).toString('base64url');
-}
+export const encodeCursor = recordingCursor.encode;
 
 export function decodeCursor(cursor: string): string {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && 'r' in parsed && typeof parsed.r === 'string') return parsed.r;
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
+  const recordingId = recordingCursor.decode(cursor);
+  if (recordingId === null) throw new InvalidCursorError();
+  return recordingId;
 }
 
 /** The metadata filter the DynamoDB adapter expresses in a FilterExpression, as a predicate. */

@@ -12,6 +12,7 @@ import { subscribes, type WebhookEndpoint } from '../webhook-endpoints/model.ts'
 import type { WebhookDispatcher } from './dispatcher.ts';
 import { recordingTarget, type Delivery } from './model.ts';
 import type { DeliveryStore } from './store.ts';
+import { opaqueCursor } from '../cursor.ts';
 
 export class DeliveryNotFoundError extends Error {
   constructor(readonly eventId: string) {
@@ -54,15 +55,11 @@ export interface DeliveryLogDeps {
   readonly clock: Clock;
 }
 
-const encodeCursor = (eventId: string) => Buffer.from(JSON.stringify({ b: eventId })).toString('base64url');
+const deliveryCursor = opaqueCursor('b');
 function decodeCursor(cursor: string): string {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { b?: unknown }).b === 'string') return (parsed as { b: string }).b;
-  } catch {
-    // fall through
-  }
-  throw new InvalidDeliveryCursorError();
+  const eventId = deliveryCursor.decode(cursor);
+  if (eventId === null) throw new InvalidDeliveryCursorError();
+  return eventId;
 }
 
 export function deliveryLog(deps: DeliveryLogDeps) {
@@ -75,7 +72,7 @@ export function deliveryLog(deps: DeliveryLogDeps) {
   async function page(tenantId: string, target: string, options: { limit: number; cursor?: string }): Promise<{ items: Delivery[]; next_cursor: string | null }> {
     const before = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const found = await deps.deliveries.list(tenantId, target, { limit: options.limit, before });
-    return { items: found.items, next_cursor: found.next === null ? null : encodeCursor(found.next) };
+    return { items: found.items, next_cursor: found.next === null ? null : deliveryCursor.encode(found.next) };
   }
 
   return {
