@@ -128,7 +128,7 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
     });
     const consumers = [
       await consume('mediaCleanup', 'media-cleanup', createMediaCleanupHandler({ s3: adapters.s3, bucket: config.CAPSTAN_BUCKET, logger: logger.child({ fn: 'media-cleanup' }) })),
-      await consume('webhookEvents', 'webhook-fanout', createWebhookFanoutHandler({ dispatcher, listEndpoints: adapters.webhooks.list, logger: logger.child({ fn: 'webhook-fanout' }) }), 4),
+      await consume('webhookEvents', 'webhook-fanout', createWebhookFanoutHandler({ dispatcher, logger: logger.child({ fn: 'webhook-fanout' }) }), 4),
       await consume('webhookRetries', 'webhook-retry', createWebhookRetryHandler({ dispatcher, logger: logger.child({ fn: 'webhook-retry' }) }), 2),
     ];
 

@@ -10,17 +10,9 @@ import { EventBridgeEnvelopeSchema } from '../../shared/integration/envelope.ts'
 import type { IntegrationEvent } from '../../shared/integration/integration-event.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { WebhookDispatcher } from '../../shared/webhook-delivery/dispatcher.ts';
-import type { WebhookEndpoint } from '../../shared/webhook-endpoints/model.ts';
 
-export function createWebhookFanoutHandler(deps: { dispatcher: WebhookDispatcher; listEndpoints: (tenantId: string) => Promise<WebhookEndpoint[]>; logger: Logger }) {
+export function createWebhookFanoutHandler(deps: { dispatcher: WebhookDispatcher; logger: Logger }) {
   return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-    // One endpoint lookup per tenant per batch.
-    const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
-    const endpointsOf = (tenantId: string) => {
-      let found = endpoints.get(tenantId);
-      if (found === undefined) endpoints.set(tenantId, (found = deps.listEndpoints(tenantId)));
-      return found;
-    };
     // Unreadable records fail alone; the rest fan out together (one create transaction,
     // parallel first attempts, batched result writes).
     const failures: SQSBatchResponse['batchItemFailures'] = [];
@@ -33,7 +25,7 @@ export function createWebhookFanoutHandler(deps: { dispatcher: WebhookDispatcher
         failures.push({ itemIdentifier: record.messageId });
       }
     }
-    const errors = await deps.dispatcher.fanOutBatch(parsed.map((p) => p.event), endpointsOf);
+    const errors = await deps.dispatcher.fanOutBatch(parsed.map((p) => p.event));
     errors.forEach((error, i) => {
       if (error === null) return;
       deps.logger.error('webhook fan-out failed', { messageId: parsed[i]!.messageId, eventId: parsed[i]!.event.id, error });

@@ -11,6 +11,5 @@ const logger = createLogger(config.CAPSTAN_LOG_LEVEL, { fn: 'webhook-fanout' });
 
 export const handler = createWebhookFanoutHandler({
   dispatcher: buildWebhookDispatcher(adapters, config, { sqs: sqsClient(config), logger }),
-  listEndpoints: adapters.webhooks.list,
   logger,
 });

@@ -73,7 +73,7 @@ beforeAll(async () => {
   api = apiClient(createApiHandler(apiDepsFor(isolated, { deliveries: buildDeliveryLog(isolated, dispatcher) })), { apiKey: key });
   const arn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
   consumers.push(
-    startQueueConsumer({ sqs, queueUrl: queues.webhookEvents.url, queueArn: arn('events'), handler: invokeLocally('fanout', createWebhookFanoutHandler({ dispatcher, listEndpoints: isolated.webhooks.list, logger: silentLogger })), logger: silentLogger }),
+    startQueueConsumer({ sqs, queueUrl: queues.webhookEvents.url, queueArn: arn('events'), handler: invokeLocally('fanout', createWebhookFanoutHandler({ dispatcher, logger: silentLogger })), logger: silentLogger }),
     startQueueConsumer({ sqs, queueUrl: queues.webhookRetries.url, queueArn: arn('retries'), handler: invokeLocally('retry', createWebhookRetryHandler({ dispatcher, logger: silentLogger })), logger: silentLogger }),
   );
 });
@@ -229,7 +229,7 @@ describe('webhook dispatcher', () => {
     await subscribe('/batch', ['transcript.ready']);
     receiver.respond = () => 204;
     const good = [event('transcript.ready'), event('transcript.ready')];
-    const handler = invokeLocally('fanout', createWebhookFanoutHandler({ dispatcher, listEndpoints: adapters.webhooks.list, logger: silentLogger }));
+    const handler = invokeLocally('fanout', createWebhookFanoutHandler({ dispatcher, logger: silentLogger }));
     const record = (messageId: string, body: string) => ({ messageId, body }) as SQSRecord;
     const result = await handler({
       Records: [record('m1', JSON.stringify(envelope(good[0]!, { id: 'a' }))), record('poison', '{"not":"an event"}'), record('m2', JSON.stringify(envelope(good[1]!, { id: 'b' })))],

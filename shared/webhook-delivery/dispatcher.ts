@@ -198,8 +198,15 @@ export function webhookDispatcher(deps: DispatcherDeps) {
    * in batches of 25. A delivery that already existed (a redelivered event) takes the slow,
    * claim-based path. Returns, per event, the error that failed it (null: done).
    */
-  async function fanOutBatch(events: readonly IntegrationEvent[], endpointsOf: (tenantId: string) => Promise<WebhookEndpoint[]>): Promise<unknown[]> {
+  async function fanOutBatch(events: readonly IntegrationEvent[]): Promise<unknown[]> {
     const errors: unknown[] = events.map(() => null);
+    // One endpoint lookup (and one signing secret) per tenant per batch.
+    const endpoints = new Map<string, Promise<WebhookEndpoint[]>>();
+    const endpointsOf = (tenantId: string) => {
+      let found = endpoints.get(tenantId);
+      if (found === undefined) endpoints.set(tenantId, (found = deps.endpoints.list(tenantId)));
+      return found;
+    };
     const now = deps.clock.now();
     const leaseUntil = at(now, leaseSeconds);
     const signing = new Map<string, Promise<string>>();
@@ -256,7 +263,7 @@ export function webhookDispatcher(deps: DispatcherDeps) {
   return {
 
     /** Fan a batch of events out (see fanOutBatch): per event, the error that failed it, or null. */
-    fanOutBatch: (events: readonly IntegrationEvent[], endpointsOf: (tenantId: string) => Promise<WebhookEndpoint[]> = (t) => deps.endpoints.list(t)) => fanOutBatch(events, endpointsOf),
+    fanOutBatch,
 
     /** A retry message: wait another hop if it is early, else make the attempt. */
     async retry(message: RetryMessage): Promise<DeliveryStatus | 'skipped' | 'waiting'> {
