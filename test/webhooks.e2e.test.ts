@@ -96,14 +96,23 @@ describe('webhooks through the local runtime', () => {
       expect(receiver.applied.get(`/hook ${e.id}`)).toMatchObject({ id: e.id, type: e.type, recording_id: e.recording_id, sequence: e.sequence });
     }
     expect(receiver.applied.size).toBe(14);
-    const log = await api('GET', `/v1/webhooks/${webhookId}/deliveries?limit=100`);
-    const deliveries = log.json!['items'] as { status: string; attempts: { outcome: string; error: string | null }[] }[];
-    expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
+    // The receiver applies an event before the dispatcher has written the attempt's result, so the
+    // log catches up a moment after the last request.
+    type Delivery = { status: string; attempts: { outcome: string; error: string | null }[] };
+    const deliveries = await eventually(async () => {
+      const log = await api('GET', `/v1/webhooks/${webhookId}/deliveries?limit=100`);
+      const items = log.json!['items'] as Delivery[];
+      return items.length === 7 && items.every((d) => d.status === 'delivered') ? items : undefined;
+    });
     expect(deliveries.every((d) => d.attempts[0]!.outcome === 'retry' && d.attempts.at(-1)!.outcome === 'delivered')).toBe(true);
     // The recording's own webhook_url has its log too: requested, failed and (for the first) deleted.
-    const own = await api('GET', `/v1/recordings/${ids[0]}/webhook-deliveries`);
-    expect(own.status).toBe(200);
-    expect((own.json!['items'] as { event_type: string; status: string }[]).map((d) => [d.event_type, d.status])).toEqual([
+    const own = await eventually(async () => {
+      const response = await api('GET', `/v1/recordings/${ids[0]}/webhook-deliveries`);
+      expect(response.status).toBe(200);
+      const items = response.json!['items'] as { event_type: string; status: string }[];
+      return items.length === 3 && items.every((d) => d.status === 'delivered') ? items : undefined;
+    });
+    expect(own.map((d) => [d.event_type, d.status])).toEqual([
       ['recording.deleted', 'delivered'],
       ['recording.failed', 'delivered'],
       ['recording.requested', 'delivered'],

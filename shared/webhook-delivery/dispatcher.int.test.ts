@@ -112,9 +112,14 @@ describe('webhook dispatcher', () => {
     await publish(e);
     await receiver.waitFor(() => receiver.appliedAt('/flaky', e.id), 20_000);
     expect(requestsFor(e.id, '/flaky')).toHaveLength(3);
-    const log = await api.get(`/v1/webhooks/${id}/deliveries`);
-    expect(log.status, log.body).toBe(200);
-    const [delivery] = log.json.items;
+    // The result is written just after the receiver answered: the log catches up a moment later.
+    let delivery: Record<string, unknown> & { attempts: { outcome: string; status: number }[] } = { attempts: [] };
+    await waitUntil(async () => {
+      const log = await api.get(`/v1/webhooks/${id}/deliveries`);
+      expect(log.status, log.body).toBe(200);
+      delivery = log.json.items[0];
+      return delivery.status === 'delivered';
+    });
     expect(delivery).toMatchObject({ id: e.id, event_type: 'recording.started', status: 'delivered', attempt_count: 3 });
     expect(delivery.attempts.map((a: { outcome: string; status: number }) => [a.outcome, a.status])).toEqual([
       ['retry', 503],
@@ -149,8 +154,12 @@ describe('webhook dispatcher', () => {
     expect(dead).toMatchObject({ kind: 'webhook.delivery.dead', tenant_id: TENANT, target: id, event_id: poison.id, event_type: 'recording.resumed', attempts: 4, last_error: 'HTTP 500' });
     expect(requestsFor(poison.id, '/poison')).toHaveLength(4);
     expect(receiver.appliedAt('/poison', poison.id)).toBe(false);
-    const log = await api.get(`/v1/webhooks/${id}/deliveries?limit=10`);
-    const statuses = Object.fromEntries(log.json.items.map((d: { id: string; status: string }) => [d.id, d.status]));
+    let statuses: Record<string, string> = {};
+    await waitUntil(async () => {
+      const log = await api.get(`/v1/webhooks/${id}/deliveries?limit=10`);
+      statuses = Object.fromEntries(log.json.items.map((d: { id: string; status: string }) => [d.id, d.status]));
+      return statuses[poison.id] === 'dead' && healthy.every((h) => statuses[h.id] === 'delivered');
+    });
     expect(statuses[poison.id]).toBe('dead');
     for (const h of healthy) expect(statuses[h.id]).toBe('delivered');
   });
