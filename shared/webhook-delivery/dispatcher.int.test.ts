@@ -189,6 +189,7 @@ describe('webhook dispatcher', () => {
 
   it('disables an endpoint that answers 410 and sends it nothing more', async () => {
     const id = await subscribe('/gone', ['track.recorded']);
+    await subscribe('/gone-witness', ['track.recorded']);
     receiver.respond = (_ev, path) => (path === '/gone' ? 410 : 204);
     const first = event('track.recorded');
     await publish(first);
@@ -197,7 +198,8 @@ describe('webhook dispatcher', () => {
     expect((await api.get(`/v1/webhooks/${id}`)).json.disabled_reason).toBe('the receiver answered 410 Gone');
     const second = event('track.recorded');
     await publish(second);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Once the other endpoint has it, the fan-out has decided about /gone too.
+    await receiver.waitFor(() => receiver.appliedAt('/gone-witness', second.id), 20_000);
     expect(requestsFor(second.id, '/gone')).toHaveLength(0);
     const log = await api.get(`/v1/webhooks/${id}/deliveries`);
     expect(log.json.items.map((d: { id: string; status: string }) => [d.id, d.status])).toEqual([[first.id, 'failed']]);
@@ -206,6 +208,8 @@ describe('webhook dispatcher', () => {
 
   it('replays a time range from the feed: events missed while disabled arrive after enabling, delivered ones are skipped', async () => {
     const id = await subscribe('/replay', ['composition.completed']);
+    // A second endpoint for the same type: once it has an event, the fan-out has also passed /replay by.
+    await subscribe('/replay-witness', ['composition.completed']);
     receiver.respond = () => 204;
     const since = new Date(Date.now() - 1000).toISOString();
     const delivered = event('composition.completed', { composition_id: 'cmp_1' });
@@ -220,7 +224,7 @@ describe('webhook dispatcher', () => {
     const missed = [event('composition.completed', { composition_id: 'cmp_3' }), event('composition.completed', { composition_id: 'cmp_4' })];
     await adapters.feed.append(missed);
     await publish(...missed);
-    await new Promise((r) => setTimeout(r, 1500)); // the fan-out sees them while the endpoint is disabled
+    await receiver.waitFor(() => missed.every((m) => receiver.appliedAt('/replay-witness', m.id)), 20_000); // the fan-out saw them while /replay was disabled
     receiver.respond = () => 204;
     expect((await api.post(`/v1/webhooks/${id}/replay`, { since })).status).toBe(409);
     expect((await api.post(`/v1/webhooks/${id}/enable`, {})).status).toBe(200);
