@@ -109,7 +109,7 @@ describe('webhooks through the local runtime', () => {
     const own = await eventually(async () => {
       const response = await api('GET', `/v1/recordings/${ids[0]}/webhook-deliveries`);
       expect(response.status).toBe(200);
-      const items = response.json!['items'] as { event_type: string; status: string }[];
+      const items = response.json!['items'] as { id: string; event_type: string; status: string }[];
       return items.length === 3 && items.every((d) => d.status === 'delivered') ? items : undefined;
     });
     expect(own.map((d) => [d.event_type, d.status])).toEqual([
@@ -118,6 +118,18 @@ describe('webhooks through the local runtime', () => {
       ['recording.requested', 'delivered'],
     ]);
     expect((await api('GET', '/v1/recordings/rec_01jzzzzzzzzzzzzzzzzzzzzzzz/webhook-deliveries')).status).toBe(404);
+
+    // One of the recording's own deliveries sent again: a new round, the same webhook-id, no second effect.
+    const requested = own.find((d) => d.event_type === 'recording.requested')!;
+    const sentBefore = receiver.requests.filter((r) => r.path === '/recording' && r.webhookId === requested.id).length;
+    const replayed = await api('POST', `/v1/recordings/${ids[0]}/webhook-deliveries/${requested.id}/replay`, {});
+    expect(replayed.status, JSON.stringify(replayed.json)).toBe(202);
+    expect(replayed.json).toMatchObject({ id: requested.id, event_type: 'recording.requested', round: 2 });
+    await receiver.waitFor(() => receiver.requests.filter((r) => r.path === '/recording' && r.webhookId === requested.id).length === sentBefore + 1, 20_000);
+    expect(receiver.applied.size).toBe(14);
+    expect(receiver.rejected).toEqual([]);
+    expect((await api('POST', `/v1/recordings/${ids[0]}/webhook-deliveries/evt_01jzzzzzzzzzzzzzzzzzzzzzzz/replay`, {})).status).toBe(404);
+    expect((await api('POST', `/v1/recordings/rec_01jzzzzzzzzzzzzzzzzzzzzzzz/webhook-deliveries/${requested.id}/replay`, {})).status).toBe(404);
   });
 
   it('refuses the SSRF matrix at registration, for subscriptions and for recording webhook_urls', async () => {

@@ -16,7 +16,7 @@ import { opaqueCursor } from '../cursor.ts';
 
 export class DeliveryNotFoundError extends Error {
   constructor(readonly eventId: string) {
-    super(`no delivery of event ${eventId} to this webhook`);
+    super(`no delivery of event ${eventId} to this target`);
     this.name = 'DeliveryNotFoundError';
   }
 }
@@ -75,6 +75,12 @@ export function deliveryLog(deps: DeliveryLogDeps) {
     return { items: found.items, next_cursor: found.next === null ? null : deliveryCursor.encode(found.next) };
   }
 
+  async function replayOne(tenantId: string, target: string, eventId: string): Promise<Delivery> {
+    const delivery = await deps.dispatcher.replay({ tenant_id: tenantId, target, event_id: eventId });
+    if (delivery === null) throw new DeliveryNotFoundError(eventId);
+    return delivery;
+  }
+
   return {
     async list(tenantId: string, webhookId: string, options: { limit: number; cursor?: string }): Promise<{ items: Delivery[]; next_cursor: string | null }> {
       await deps.endpoint(tenantId, webhookId);
@@ -89,9 +95,13 @@ export function deliveryLog(deps: DeliveryLogDeps) {
 
     async replay(tenantId: string, webhookId: string, eventId: string): Promise<Delivery> {
       await enabled(tenantId, webhookId);
-      const delivery = await deps.dispatcher.replay({ tenant_id: tenantId, target: webhookId, event_id: eventId });
-      if (delivery === null) throw new DeliveryNotFoundError(eventId);
-      return delivery;
+      return replayOne(tenantId, webhookId, eventId);
+    },
+
+    /** Replays one delivery to a recording's own `webhook_url` (signed with the tenant's signing secret). */
+    async replayForRecording(tenantId: string, recordingId: string, eventId: string): Promise<Delivery> {
+      await deps.recording(tenantId, recordingId);
+      return replayOne(tenantId, recordingTarget(recordingId), eventId);
     },
 
     /** Replays events in [since, until) (until defaults to now); at most MAX_REPLAY_EVENTS per call. */

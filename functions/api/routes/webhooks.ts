@@ -162,6 +162,17 @@ export function webhookDeliveryRoutes(log: DeliveryLog, maxBodyBytes: number): R
     },
     {
       method: 'POST',
+      path: '/v1/recordings/{id}/webhook-deliveries/{event_id}/replay',
+      doc: {
+        summary: 'Send one delivery to the recording’s own webhook_url again now, with a fresh retry budget (same webhook-id)',
+        operationId: 'replayRecordingWebhookDelivery',
+        tags: ['webhooks'],
+        responses: { 202: { description: 'Accepted: the attempt is queued', schema: DeliveryResourceSchema }, 401: ERRORS[401], 404: { description: 'No such recording, or no delivery of this event to its webhook_url' } },
+      },
+      handle: async (req) => json(202, toDeliveryResource(await log.replayForRecording(req.tenantId, id(req), req.params['event_id'] ?? ''))),
+    },
+    {
+      method: 'POST',
       path: '/v1/webhooks/{id}/replay',
       doc: {
         summary: 'Send again every subscribed event in [since, until) not yet delivered to this endpoint (from the tenant feed, 30 days)',
