@@ -168,7 +168,8 @@ describe('RecorderService in the Capstan stack', { timeout: 120_000 }, () => {
     expect([...actionsOn(bucketArn)]).toEqual(expect.arrayContaining(['s3:List*']));
     expect([...actionsOn(eventsArn)]).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem']));
 
-    const allowed = [queueArn, bucketArn, objectsArn, eventsArn].map(json);
+    const protection = statements.find((s) => asArray(s.Action).includes('ecs:UpdateTaskProtection'))!;
+    const allowed = [queueArn, bucketArn, objectsArn, eventsArn, protection.Resource].map(json);
     for (const statement of statements) {
       expect(statement.Effect).toBe('Allow');
       expect(statement.Resource, json(statement)).toBeDefined();
@@ -182,6 +183,16 @@ describe('RecorderService in the Capstan stack', { timeout: 120_000 }, () => {
         expect(['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'], action).not.toContain(action);
       }
     }
+  });
+
+  it('lets a task set its own scale-in protection, on this cluster’s tasks only', () => {
+    const statements = statementsOfTaskRole().filter((s) => asArray(s.Action).some((a) => a.startsWith('ecs:')));
+    expect(statements).toHaveLength(1);
+    expect([...asArray(statements[0]!.Action)].sort()).toEqual(['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection']);
+    const resource = json(statements[0]!.Resource);
+    expect(resource).toContain(':task/');
+    expect(resource).toContain(json(stack.resolve(stack.compute.cluster.clusterName)));
+    expect(resource.endsWith('/*"]]}')).toBe(true);
   });
 });
 

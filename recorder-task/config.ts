@@ -44,6 +44,13 @@ export const RecorderConfigSchema = CoreConfigSchema.extend({
   CAPSTAN_RECORDER_WATCH_MS: z.coerce.number().int().positive().default(250),
   /** Graceful stop must end before ECS's stop timeout (default 30 s, up to 120 s). */
   CAPSTAN_RECORDER_STOP_TIMEOUT_SECONDS: z.coerce.number().positive().default(25),
+  /**
+   * ECS injects this into every task; with it the recorder holds task scale-in protection while
+   * it records (task-protection.ts). Unset outside ECS: no protection.
+   */
+  ECS_AGENT_URI: z.string().url().optional(),
+  /** One protection window (1–2880 min), renewed every third of it while recordings are open. */
+  CAPSTAN_RECORDER_PROTECTION_MINUTES: z.coerce.number().int().min(1).max(2880).default(30),
   /** SQS lease: visibility timeout of a claimed job, renewed every third of it. */
   CAPSTAN_RECORDER_LEASE_SECONDS: z.coerce.number().int().min(3).default(60),
 });

@@ -11,6 +11,7 @@ import { readRecorderConfig, type RecorderConfig } from './config.ts';
 import { recorderMetrics } from './observability.ts';
 import { serveRecorderHttp } from './http.ts';
 import { withPublicHost } from './public-host.ts';
+import { TaskProtection } from './task-protection.ts';
 import { RecorderWorker } from './worker.ts';
 
 const settings = readRecorderConfig(process.env);
@@ -28,6 +29,7 @@ try {
   process.exit(2);
 }
 const adapters = buildAdapters(config);
+const protection = new TaskProtection({ agentUri: config.ECS_AGENT_URI, windowMinutes: config.CAPSTAN_RECORDER_PROTECTION_MINUTES, logger });
 const worker = new RecorderWorker({
   config,
   store: adapters.store,
@@ -36,8 +38,9 @@ const worker = new RecorderWorker({
   logger,
   sqs: sqsClient(config),
   queueUrl: settings.CAPSTAN_RECORDER_QUEUE_URL,
+  onActiveChange: (active) => void protection.busy(active),
 });
-const observability = recorderMetrics(worker, config);
+const observability = recorderMetrics(worker, config, protection);
 const http = await serveRecorderHttp({
   host: config.CAPSTAN_RECORDER_HTTP_HOST,
   port: config.CAPSTAN_RECORDER_HTTP_PORT,

@@ -5,6 +5,7 @@
 import { MALFORMED_REASONS } from './rtp/header.ts';
 import type { RecorderConfig } from './config.ts';
 import type { RecordingSession } from './session.ts';
+import type { TaskProtectionState } from './task-protection.ts';
 import type { RecorderWorker } from './worker.ts';
 
 type Totals = Record<string, number>;
@@ -34,7 +35,7 @@ function sessionTotals(session: RecordingSession): Totals {
   };
 }
 
-export function recorderMetrics(worker: RecorderWorker, config: RecorderConfig) {
+export function recorderMetrics(worker: RecorderWorker, config: RecorderConfig, protection?: { readonly state: TaskProtectionState }) {
   const ended: Totals = {};
   const seen = new Set<RecordingSession>();
   const totals = (): Totals => {
@@ -84,6 +85,11 @@ export function recorderMetrics(worker: RecorderWorker, config: RecorderConfig) 
     metric('capstan_recorder_socket_receive_buffer_configured_bytes', 'gauge', 'Configured UDP receive buffer', [['', config.CAPSTAN_RECORDER_RECV_BUFFER_BYTES]]);
     metric('capstan_recorder_jobs_total', 'counter', 'Jobs taken from the queue', [['', worker.counters.jobs]]);
     metric('capstan_recorder_recoveries_total', 'counter', 'Recordings recovered after a recorder died', [['', worker.counters.recovered]]);
+    if (protection?.state.enabled) {
+      const p = protection.state;
+      metric('capstan_recorder_task_protected', 'gauge', 'Whether the ECS agent confirmed task scale-in protection (1) or not (0)', [['', p.protected ? 1 : 0]]);
+      metric('capstan_recorder_task_protection_failures_total', 'counter', 'Task scale-in protection updates the ECS agent refused or did not answer', [['', p.failures]]);
+    }
     metric('capstan_recorder_process_resident_memory_bytes', 'gauge', 'Resident set size', [['', process.memoryUsage.rss()]]);
     return `${lines.join('\n')}\n`;
   };
@@ -97,6 +103,7 @@ export function recorderMetrics(worker: RecorderWorker, config: RecorderConfig) 
         status: 'ok',
         sessions: live.length,
         ports_in_use: worker.portsInUse,
+        ...(protection?.state.enabled ? { task_protected: protection.state.protected } : {}),
         ...(capped ? { warnings: ['the kernel capped the UDP receive buffer below the configured size; raise net.core.rmem_max'] } : {}),
       },
     };

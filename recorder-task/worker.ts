@@ -25,9 +25,16 @@ export class RecorderWorker {
   private loop: Promise<void> | undefined;
   private readonly handlers = new Set<Promise<void>>();
   private draining = false;
+  /** Recordings being captured or recovered right now. */
+  private active = 0;
 
   constructor(
-    private readonly deps: SessionDeps & { sqs: SQSClient; queueUrl: string },
+    private readonly deps: SessionDeps & {
+      sqs: SQSClient;
+      queueUrl: string;
+      /** Told the number of recordings held whenever it changes (task scale-in protection follows it). */
+      onActiveChange?: (active: number) => void;
+    },
     private readonly config: RecorderConfig = deps.config,
   ) {
     const [first, last] = config.CAPSTAN_RECORDER_PORT_RANGE;
@@ -80,15 +87,17 @@ export class RecorderWorker {
       if (view.status === 'requested' || view.status === 'scheduled') {
         const port = this.ports.allocate();
         try {
-          const session = await RecordingSession.start(this.deps, recordingId, tenantId, port);
-          this.sessions.set(recordingId, session);
-          await session.ended;
+          await this.holding(async () => {
+            const session = await RecordingSession.start(this.deps, recordingId, tenantId, port);
+            this.sessions.set(recordingId, session);
+            await session.ended;
+          });
         } finally {
           this.sessions.delete(recordingId);
           this.ports.release(port);
         }
       } else if (CLAIMED.has(view.status)) {
-        await this.recover(recordingId, tenantId, view.recorder_id ?? 'unknown');
+        await this.holding(() => this.recover(recordingId, tenantId, view.recorder_id ?? 'unknown'));
       }
       await this.done(message);
     } catch (error) {
@@ -97,6 +106,15 @@ export class RecorderWorker {
       this.deps.logger.error('job failed; it will be retried after its lease', { messageId: message.MessageId, error, portsExhausted: error instanceof PortRangeExhaustedError });
     } finally {
       lease.release();
+    }
+  }
+
+  private async holding(work: () => Promise<void>): Promise<void> {
+    this.deps.onActiveChange?.(++this.active);
+    try {
+      await work();
+    } finally {
+      this.deps.onActiveChange?.(--this.active);
     }
   }
 

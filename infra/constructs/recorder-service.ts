@@ -13,12 +13,15 @@
  * - Stopping: SIGTERM finishes and uploads every open recording, so the container gets
  *   Fargate's longest stop timeout (120 s) and the recorder forces its own exit 10 s before it;
  *   deployments start new tasks before stopping old ones (minHealthyPercent 100).
+ * - Protection: a task holds ECS task scale-in protection while it records, so a deployment or
+ *   a scale-in waits for its recordings to end instead of cutting them short.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -160,5 +163,13 @@ export class RecorderService extends Construct {
     const role = this.taskDefinition.taskRole;
     grantMediaAndAppend(role, props.bucket, props.eventsTable);
     props.queue.grantConsumeMessages(role);
+    // Task scale-in protection while recording (recorder-task/task-protection.ts): the ECS agent
+    // calls these with the task role, for the task itself, so only this cluster's tasks.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+        resources: [Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${props.cluster.clusterName}/*` })],
+      }),
+    );
   }
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../shared/recording/manifest.ts';
 import type { RecordingView } from '../../shared/recording/view.ts';
+import { startFakeEcsAgent } from '../support/fake-ecs-agent.ts';
 import { ffprobe } from '../support/media.ts';
 import {
   senderTracks,
@@ -320,6 +321,31 @@ describe('recorder task lifecycle (standalone)', () => {
     await probeTracks(manifest);
     expect(task.running).toBe(true);
     await waitFor('the session to end', async () => (await task.health()).body['sessions'] === 0, 10_000);
+  }, 120_000);
+
+  it('holds ECS task scale-in protection while it records and drops it when idle', async () => {
+    const agent = await startFakeEcsAgent();
+    try {
+      const queueUrl = await stack.jobQueue();
+      const task = await recorder({ queueUrl, env: { ECS_AGENT_URI: agent.uri, CAPSTAN_RECORDER_PROTECTION_MINUTES: '15' } });
+      expect((await task.health()).body).toMatchObject({ sessions: 0, task_protected: false });
+      expect(agent.requests).toHaveLength(0); // idle from the start: nothing to protect
+      const id = await stack.createRecording({ queueUrl, tracks: senderTracks(3651) });
+      const ingest = await waitForIngest(stack, id);
+      sender(ingest, { seconds: 30, audioSsrc: 3651 });
+      await waitFor('protection on', () => agent.protectedNow);
+      expect(agent.requests[0]!.body).toEqual({ ProtectionEnabled: true, ExpiresInMinutes: 15 });
+      expect((await task.health()).body).toMatchObject({ sessions: 1, task_protected: true });
+      expect((await task.metrics()).get('capstan_recorder_task_protected')).toBe(1);
+      await stack.stopRecording(id);
+      await stack.waitForStatus(id, (v) => v.manifest !== null, 30_000);
+      await waitFor('protection off', () => !agent.protectedNow && agent.requests.length === 2);
+      expect(agent.requests[1]!.body).toEqual({ ProtectionEnabled: false });
+      expect((await task.metrics()).get('capstan_recorder_task_protected')).toBe(0);
+      expect((await task.metrics()).get('capstan_recorder_task_protection_failures_total')).toBe(0);
+    } finally {
+      await agent.close();
+    }
   }, 120_000);
 
   it('stops by itself at the maximum duration while media still flows', async () => {
