@@ -15,6 +15,7 @@ import { HttpApi } from '../constructs/http-api.ts';
 import { IdempotencyStore } from '../constructs/idempotency-store.ts';
 import { MediaBucket } from '../constructs/media-bucket.ts';
 import { MediaCleanup } from '../constructs/media-cleanup.ts';
+import { OperatorAlerts } from '../constructs/operator-alerts.ts';
 import { Publisher } from '../constructs/publisher.ts';
 import { ReadModel } from '../constructs/read-model.ts';
 import { RecorderService } from '../constructs/recorder-service.ts';
@@ -36,6 +37,7 @@ export class CapstanStack extends Stack {
   readonly taskRoutes: TaskRoutes;
   readonly recorder: RecorderService;
   readonly webhookDispatcher: WebhookDispatcher;
+  readonly alerts: OperatorAlerts;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -119,6 +121,10 @@ export class CapstanStack extends Stack {
       eventsTable: this.eventStore.table,
     });
 
+    // Every alarm above (and any added later) notifies this topic.
+    this.alerts = new OperatorAlerts(this, 'Alerts');
+
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'BucketName', { value: this.media.bucket.bucketName });
     new CfnOutput(this, 'ClusterName', { value: this.compute.cluster.clusterName });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
