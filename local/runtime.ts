@@ -131,6 +131,14 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       await consume('webhookEvents', 'webhook-fanout', createWebhookFanoutHandler({ dispatcher, logger: logger.child({ fn: 'webhook-fanout' }) }), 4),
       await consume('webhookRetries', 'webhook-retry', createWebhookRetryHandler({ dispatcher, logger: logger.child({ fn: 'webhook-retry' }) }), 2),
     ];
+    // Local SQS lives in memory: retries that were waiting when the runtime last stopped are
+    // gone with it, but their deliveries are still pending in the table. Put them back.
+    try {
+      const requeued = await dispatcher.requeuePending();
+      if (requeued > 0) logger.info('webhook deliveries pending since the last run are back on the retry queue', { requeued });
+    } catch (error) {
+      logger.error('could not requeue pending webhook deliveries; replay them from the delivery log', { error });
+    }
 
     const recorder = config.CAPSTAN_RECORDER_ENABLED
       ? await startRecorderProcess({

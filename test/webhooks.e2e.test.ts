@@ -16,19 +16,20 @@ const API_KEY = 'webhooks-e2e-key-0123456789abcdef';
 let runtime: RuntimeProcess | undefined;
 let receiver: WebhookReceiver;
 let api: ReturnType<typeof http>;
+const runtimeEnv = {
+  CAPSTAN_DATA_DIR: dataDir,
+  CAPSTAN_DEV_API_KEY: API_KEY,
+  CAPSTAN_RECORDER_ENABLED: 'false',
+  CAPSTAN_COMPOSITOR_ENABLED: 'false',
+  CAPSTAN_WEBHOOK_ALLOWLIST: '127.0.0.1',
+  // Retries 1 s, 1 s, 2 s, 2 s, 3 s, 3 s apart: a receiver down for a few seconds is caught up within the test.
+  CAPSTAN_WEBHOOK_RETRY_SCHEDULE: '1,1,2,2,3,3',
+  CAPSTAN_FEED_SETTLE_MS: '0',
+};
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  runtime = await startRuntimeProcess({
-    CAPSTAN_DATA_DIR: dataDir,
-    CAPSTAN_DEV_API_KEY: API_KEY,
-    CAPSTAN_RECORDER_ENABLED: 'false',
-    CAPSTAN_COMPOSITOR_ENABLED: 'false',
-    CAPSTAN_WEBHOOK_ALLOWLIST: '127.0.0.1',
-    // Retries 1 s, 1 s, 2 s, 2 s, 3 s, 3 s apart: a receiver down for a few seconds is caught up within the test.
-    CAPSTAN_WEBHOOK_RETRY_SCHEDULE: '1,1,2,2,3,3',
-    CAPSTAN_FEED_SETTLE_MS: '0',
-  });
+  runtime = await startRuntimeProcess(runtimeEnv);
   api = http(runtime.url, API_KEY);
 });
 
@@ -132,6 +133,39 @@ describe('webhooks through the local runtime', () => {
     expect((await api('POST', `/v1/recordings/rec_01jzzzzzzzzzzzzzzzzzzzzzzz/webhook-deliveries/${requested.id}/replay`, {})).status).toBe(404);
   });
 
+  it('finishes a delivery whose retry was waiting when the runtime stopped (local SQS is in memory)', async () => {
+    const created = await api('POST', '/v1/webhooks', { url: receiver.url('/restart'), event_types: ['recording.requested'] });
+    expect(created.status).toBe(201);
+    receiver.secrets.set('/restart', created.json!['secret'] as string);
+    receiver.respond = (_event, path) => (path === '/restart' ? 503 : 204);
+    const recording = await api('POST', '/v1/recordings', { source: { type: 'rtp' }, recording_name: 'restart' });
+    expect(recording.status).toBe(201);
+    const deliveryOf = async () => {
+      const log = await api('GET', `/v1/webhooks/${created.json!['id'] as string}/deliveries`);
+      return (log.json!['items'] as { id: string; status: string; attempt_count: number; next_attempt_at: string | null }[])[0];
+    };
+    // Failing, with its next attempt waiting on the retry queue: stop the runtime now.
+    const waiting = await eventually(async () => {
+      const d = await deliveryOf();
+      return d !== undefined && d.status === 'pending' && d.attempt_count >= 1 && d.next_attempt_at !== null ? d : undefined;
+    });
+    expect(await runtime!.stop('SIGINT')).toBe(0);
+    const attemptsBefore = receiver.requests.filter((r) => r.path === '/restart').length;
+    receiver.respond = () => 204;
+
+    runtime = await startRuntimeProcess(runtimeEnv);
+    api = http(runtime.url, API_KEY);
+    // Nothing re-publishes the event (the stream position survived): only the requeue can send it.
+    await receiver.waitFor(() => receiver.appliedAt('/restart', waiting.id), 30_000);
+    const after = await eventually(async () => {
+      const d = await deliveryOf();
+      return d?.status === 'delivered' ? d : undefined;
+    });
+    expect(after.attempt_count).toBeGreaterThan(waiting.attempt_count);
+    expect(receiver.requests.filter((r) => r.path === '/restart').length).toBeGreaterThan(attemptsBefore);
+    expect(runtime.stdout() + runtime.stderr()).toContain('back on the retry queue');
+  });
+
   it('refuses the SSRF matrix at registration, for subscriptions and for recording webhook_urls', async () => {
     const refused = [
       'http://127.0.0.2/hook', // loopback (only 127.0.0.1 is allowlisted here)
@@ -164,6 +198,7 @@ describe('webhooks through the local runtime', () => {
       expect((recording.json!['errors'] as { path: string }[])[0]!.path, url).toBe('webhook_url');
     }
     const listed = await api('GET', '/v1/webhooks');
-    expect((listed.json!['items'] as { url: string }[]).map((w) => w.url)).toEqual([receiver.url('/hook')]);
+    // Only the endpoints the earlier tests registered: none of the refused ones.
+    expect((listed.json!['items'] as { url: string }[]).map((w) => w.url).sort()).toEqual([receiver.url('/hook'), receiver.url('/restart')].sort());
   });
 });

@@ -25,7 +25,7 @@ import {
   type DeliveryStatus,
   type RetryMessage,
 } from './model.ts';
-import type { DeliveryKey, DeliveryStore } from './store.ts';
+import type { DeliveryKey, DeliveryStore, ScanPosition } from './store.ts';
 
 /** Where later attempts wait, and where dead deliveries go. SQS in both engines. */
 export interface RetryQueue {
@@ -276,6 +276,27 @@ export function webhookDispatcher(deps: DispatcherDeps) {
       return attempt({ tenant_id: message.tenant_id, target: message.target, event_id: message.event_id }, message.attempt, message.round);
     },
 
+    /**
+     * Puts every pending delivery back on the retry queue (resumeMessage). For a runtime whose
+     * queue does not survive a restart (the local one keeps SQS in memory): nothing pending in
+     * the table is left without a message. Returns how many were requeued.
+     */
+    async requeuePending(): Promise<number> {
+      let count = 0;
+      let next: ScanPosition | null | undefined;
+      do {
+        const page = await deps.deliveries.scanPending(next ?? undefined);
+        const now = deps.clock.now();
+        for (const delivery of page.items) {
+          const { message, delaySeconds } = resumeMessage(delivery, now);
+          await deps.queue.schedule(message, delaySeconds);
+          count++;
+        }
+        next = page.next;
+      } while (next !== null);
+      return count;
+    },
+
     /** Replay: a new round for a delivery, its first attempt on the retry queue now. */
     async replay(key: DeliveryKey): Promise<Delivery | null> {
       const now = deps.clock.now();
@@ -298,3 +319,22 @@ export function webhookDispatcher(deps: DispatcherDeps) {
 }
 
 export type WebhookDispatcher = ReturnType<typeof webhookDispatcher>;
+
+/**
+ * The retry message that picks a pending delivery up where it stands, and how long SQS should
+ * hold it. Sending it when one already exists is harmless: the claim lets one attempt through.
+ * - never attempted (its creator died before the first attempt): attempt 1, now;
+ * - an attempt in flight: the same attempt once its lease lapses (a lost attempt is retaken);
+ * - between attempts: the next attempt at its `next_attempt_at`.
+ */
+export function resumeMessage(delivery: Delivery, now: string): { message: RetryMessage; delaySeconds: number } {
+  const key = { tenant_id: delivery.tenant_id, target: delivery.target, event_id: delivery.event_id, round: delivery.round };
+  const nowMs = Date.parse(now);
+  const inFlight = delivery.in_flight_until !== null;
+  const due = inFlight ? delivery.in_flight_until! : delivery.attempt_count === 0 ? now : (delivery.next_attempt_at ?? now);
+  // The claim needs the lease lapsed (`<`), and `retry` acts on a message up to 1 s early:
+  // be due just over a second after the lease.
+  const dueMs = Math.max(nowMs, Date.parse(due) + (inFlight ? 1001 : 0));
+  const attempt = inFlight ? Math.max(1, delivery.attempt_count) : delivery.attempt_count + 1;
+  return { message: { ...key, attempt, due_at: new Date(dueMs).toISOString() }, delaySeconds: sqsDelaySeconds(dueMs, nowMs) };
+}

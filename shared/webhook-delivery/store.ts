@@ -3,7 +3,7 @@
  * write, so duplicate queue messages, a replay racing a retry, or two dispatchers taking
  * the same attempt resolve to one attempt: whoever loses the condition does nothing.
  */
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeliverySchema, targetKey, type Delivery, type DeliveryAttempt, type DeliveryStatus } from './model.ts';
 
 export interface DeliveryKey {
@@ -29,6 +29,9 @@ export interface FinishRequest {
   readonly lastError: string | null;
   readonly now: string;
 }
+
+/** Where a scan stopped (the store's own key). */
+export type ScanPosition = Record<string, unknown>;
 
 export interface DeliveryPage {
   readonly items: Delivery[];
@@ -62,6 +65,11 @@ export interface DeliveryStore {
   startRound(key: DeliveryKey, now: string): Promise<Delivery | null>;
   /** The target's deliveries, newest first, optionally only those with event ids in [from, to]. */
   list(tenantId: string, target: string, options: { limit: number; before?: string; from?: string; to?: string }): Promise<DeliveryPage>;
+  /**
+   * Every pending delivery of every tenant, a page at a time (`next` of the last page).
+   * A full table scan: for recovery at startup, not for request paths.
+   */
+  scanPending(next?: ScanPosition): Promise<{ items: Delivery[]; next: ScanPosition | null }>;
 }
 
 export class DynamoDbDeliveryStore implements DeliveryStore {
@@ -220,6 +228,20 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     );
     const items = (Items ?? []).map((item) => DeliverySchema.parse(item));
     return { items, next: LastEvaluatedKey === undefined ? null : (items.at(-1)?.event_id ?? null) };
+  }
+
+  async scanPending(next?: ScanPosition): Promise<{ items: Delivery[]; next: ScanPosition | null }> {
+    const { Items, LastEvaluatedKey } = await this.docs.send(
+      new ScanCommand({
+        TableName: this.table,
+        FilterExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': 'pending' },
+        ExclusiveStartKey: next,
+        ConsistentRead: true,
+      }),
+    );
+    return { items: (Items ?? []).map((item) => DeliverySchema.parse(item)), next: LastEvaluatedKey ?? null };
   }
 }
 
