@@ -272,6 +272,9 @@ describe('CapstanStack', { timeout: 120_000 }, () => {
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: 's3:DeleteObject*', Resource: objectsArn }),
     );
+    // And one read of the read model (the storage settings of a recording deleted mid-composition).
+    const dynamo = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toEqual([expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(stack.readModel.recordingsTable.tableArn) })]);
   });
 
   it('keeps media private and tidy, with EventBridge notifications on', () => {

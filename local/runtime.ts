@@ -127,7 +127,7 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
       deadLetterQueueUrl: queues!.webhookRetries.dlqUrl,
     });
     const consumers = [
-      await consume('mediaCleanup', 'media-cleanup', createMediaCleanupHandler({ s3: adapters.s3, bucket: config.CAPSTAN_BUCKET, logger: logger.child({ fn: 'media-cleanup' }) })),
+      await consume('mediaCleanup', 'media-cleanup', createMediaCleanupHandler({ s3: adapters.s3, bucket: config.CAPSTAN_BUCKET, readModel: adapters.readModel, logger: logger.child({ fn: 'media-cleanup' }) })),
       await consume('webhookEvents', 'webhook-fanout', createWebhookFanoutHandler({ dispatcher, logger: logger.child({ fn: 'webhook-fanout' }) }), 4),
       await consume('webhookRetries', 'webhook-retry', createWebhookRetryHandler({ dispatcher, logger: logger.child({ fn: 'webhook-retry' }) }), 2),
     ];

@@ -54,8 +54,8 @@ export const ROUTES: readonly Route[] = [
   },
   {
     name: 'media-cleanup-on-delete',
-    description: 'a deleted recording has its media removed from the bucket; metadata stays',
-    eventTypes: ['recording.deleted'],
+    description: 'a deleted recording has its media removed from the bucket; metadata stays (again after a composition that was rendering at the time fails)',
+    eventTypes: ['recording.deleted', 'composition.failed'],
     queue: 'mediaCleanup',
   },
   {

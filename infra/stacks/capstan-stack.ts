@@ -87,6 +87,7 @@ export class CapstanStack extends Stack {
       environment,
       queue: this.eventBus.queues.mediaCleanup.queue,
       bucket: this.media.bucket,
+      recordingsTable: this.readModel.recordingsTable,
     });
     this.webhookDispatcher = new WebhookDispatcher(this, 'WebhookDispatcher', {
       environment,

@@ -15,6 +15,13 @@ import type { RecordingCommand } from '../../shared/recording/commands.ts';
 import { isolatedAdapters } from '../../test/support/aws.ts';
 import { ffprobe } from '../../test/support/media.ts';
 import { recordedRoom } from '../../test/support/recorded-room.ts';
+import type { SQSRecord } from 'aws-lambda';
+import { createMediaCleanupHandler } from '../../functions/media-cleanup/app.ts';
+import { invokeLocally } from '../../local/lambda-context.ts';
+import { envelope } from '../../shared/integration/envelope.ts';
+import { toIntegrationEvent } from '../../shared/integration/integration-event.ts';
+import { recordingProjection } from '../../shared/projections/recording-projection.ts';
+import { foldRecording } from '../../shared/recording/view.ts';
 import { runCompositionJob, type CompositionJobDeps } from './job.ts';
 
 type Adapters = Awaited<ReturnType<typeof isolatedAdapters>>;
@@ -175,6 +182,68 @@ describe('failures are events with blame', () => {
     const outcome = await runCompositionJob(deps('c-1'), trigger(room.manifestKey));
     expect(outcome).toMatchObject({ status: 'failed', failure: { code: 'no_media', blame: 'customer' } });
     expect((await adapters.service.get({ tenantId: 'tenant-a' }, room.id)).status).toBe('failed');
+  });
+
+  /** A completed recording (deletable) and a re-composition requested on it, for the job to run. */
+  async function recomposing() {
+    const room = await capturedRoom({ outputs: ['audio.m4a'], layout: { preset: 'audio_only' } }, [{ peer_id: 'alice', tone_hz: 440, offset_ms: 0, duration_ms: 1000 }]);
+    expect((await runCompositionJob(deps('c-0'), trigger(room.manifestKey))).status).toBe('completed');
+    const { composition } = await adapters.service.requestComposition({ tenantId: 'tenant-a' }, room.id, { layout: { preset: 'audio_only' }, outputs: ['audio.mp3'] });
+    return { room, request: { kind: 'request' as const, recording_id: room.id, composition_id: composition.id }, composition_id: composition.id };
+  }
+
+  it('a recording deleted while it is being composed: the render stops at its next progress report', { timeout: 60_000 }, async () => {
+    const { room, request: job } = await recomposing();
+    const tenant = { tenantId: 'tenant-a' };
+    let aborted = false;
+    const render: CompositionJobDeps['render'] = async (request) => {
+      await adapters.service.execute(tenant, room.id, 'DeleteRecording');
+      request.onProgress?.(0.5);
+      // A renderer stops when its signal fires (ffmpeg is killed); this one waits for it.
+      await new Promise<void>((_resolve, reject) => request.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))));
+      aborted = true;
+      return [];
+    };
+    const outcome = await runCompositionJob(deps('c-1', { render }), job);
+    expect(aborted, JSON.stringify(outcome)).toBe(false); // rejected by the abort, never got past it
+    expect(outcome, JSON.stringify(outcome)).toMatchObject({ status: 'failed', failure: { code: 'recording_deleted', blame: 'customer', failure_class: 'permanent' } });
+    const events = await adapters.store.readStream(room.id);
+    expect(events.map((e) => e.type).slice(-2)).toEqual(['RecordingDeleted', 'CompositionFailed']);
+    expect(events.at(-1)!.data).toMatchObject({ code: 'recording_deleted' });
+  });
+
+  it('a recording deleted after its files were uploaded: completion is refused and media cleanup removes them', { timeout: 60_000 }, async () => {
+    const { room, request: job, composition_id } = await recomposing();
+    const tenant = { tenantId: 'tenant-a' };
+    const render: CompositionJobDeps['render'] = async (request) => {
+      const path = join(request.workDir, 'audio.mp3');
+      await writeFile(path, 'not really audio');
+      // The recording goes while the job is between rendering and recording its completion.
+      await adapters.service.execute(tenant, room.id, 'DeleteRecording');
+      return [{ name: 'audio.mp3', kind: 'audio', path, content_type: 'audio/mpeg', duration_seconds: 1, codecs: ['mp3'], width: null, height: null }];
+    };
+    const outcome = await runCompositionJob(deps('c-1', { render }), job);
+    expect(outcome, JSON.stringify(outcome)).toMatchObject({ status: 'failed', failure: { code: 'recording_deleted', blame: 'customer' } });
+    const uploaded = `tenant-a/${room.id}/compositions/${composition_id}/audio.mp3`;
+    await adapters.s3.send(new HeadObjectCommand({ Bucket: adapters.config.CAPSTAN_BUCKET, Key: uploaded }));
+
+    // What the bus carries next: recording.deleted (its cleanup may well have run before the
+    // upload), then composition.failed with code recording_deleted, which cleans again.
+    const stored = await adapters.store.readStream(room.id);
+    await recordingProjection({ readModel: adapters.readModel, store: adapters.store }).apply(stored.at(-1)!); // the publisher projects before it publishes
+    const view = foldRecording(stored)!;
+    const failed = toIntegrationEvent(stored.at(-1)!, view)!;
+    expect(failed).toMatchObject({ type: 'composition.failed', data: { error: { code: 'recording_deleted' } } });
+    const cleanup = createMediaCleanupHandler({ s3: adapters.s3, bucket: adapters.config.CAPSTAN_BUCKET, readModel: adapters.readModel, logger: silentLogger });
+    const deliver = (event: typeof failed, id: string) => invokeLocally('media-cleanup', cleanup)({ Records: [{ messageId: id, body: JSON.stringify(envelope(event, { id })) } as SQSRecord] });
+    // Any other composition failure leaves media alone.
+    const otherFailure = { ...failed, data: { ...failed.data, error: { ...(failed.data['error'] as object), code: 'render_failed' } } };
+    expect((await deliver(otherFailure, 'm0')).batchItemFailures).toEqual([]);
+    await adapters.s3.send(new HeadObjectCommand({ Bucket: adapters.config.CAPSTAN_BUCKET, Key: uploaded }));
+    const result = await deliver(failed, 'm1');
+    expect(result.batchItemFailures).toEqual([]);
+    await expect(adapters.s3.send(new HeadObjectCommand({ Bucket: adapters.config.CAPSTAN_BUCKET, Key: uploaded }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(adapters.s3.send(new HeadObjectCommand({ Bucket: adapters.config.CAPSTAN_BUCKET, Key: room.manifestKey }))).rejects.toMatchObject({ name: 'NotFound' });
   });
 
   it('a manifest that is not one fails loudly without touching any recording', async () => {

@@ -13,7 +13,8 @@ import { compositionArtifactName, compositionId, compositionObjectName, composed
 import type { EventStore } from '../../shared/eventstore/port.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { objectKey } from '../../shared/media/keys.ts';
-import { CompositionBusyError } from '../../shared/recording/errors.ts';
+import { CompositionBusyError, InvalidTransitionError } from '../../shared/recording/errors.ts';
+import { RECORDING_DELETED } from '../../shared/recording/model.ts';
 import { ManifestSchema, type Manifest } from '../../shared/recording/manifest.ts';
 import type { Artifact, Failure } from '../../shared/recording/model.ts';
 import type { RecordingService } from '../../shared/recording/service.ts';
@@ -63,8 +64,15 @@ class CompositionError extends Error {
   }
 }
 
+/** The recording was deleted while this job ran: its progress or completion was refused. */
+const deletedMeanwhile = (error: unknown): boolean => error instanceof InvalidTransitionError && error.status === 'deleted';
+
 function classify(error: unknown): Failure {
   if (error instanceof CompositionError) return error.failure;
+  if (deletedMeanwhile(error)) {
+    // Recorded as the composition's failure; media cleanup takes what was uploaded (route media-cleanup).
+    return { code: RECORDING_DELETED, message: 'the recording was deleted while it was being composed', failure_class: 'permanent', blame: 'customer' };
+  }
   const message = error instanceof Error ? error.message : String(error);
   const status = httpStatus(error);
   const network = typeof error === 'object' && error !== null && /ECONN|ETIMEDOUT|EPIPE|socket hang up/i.test(`${(error as { code?: string }).code ?? ''} ${message}`);
@@ -220,7 +228,7 @@ async function compose(
     reported = step;
     reporting = reporting.then(() =>
       system((now) => ({ type: 'ReportCompositionProgress', metadata: { now }, data: { composition_id, compositor_id: composition.compositor_id ?? '', percent: step } })).catch((error: unknown) => {
-        if (error instanceof CompositionBusyError) {
+        if (error instanceof CompositionBusyError || deletedMeanwhile(error)) {
           lost = error;
           abort.abort();
         } else log.warn('progress not recorded', { error: error instanceof Error ? error.message : String(error) });
@@ -243,9 +251,12 @@ async function compose(
       onProgress,
       signal: abort.signal,
     });
-  } finally {
+  } catch (error) {
+    // An abort because the lease was lost or the recording deleted reports that cause, not the abort.
     await reporting;
+    throw lost ?? error;
   }
+  await reporting;
   if (lost !== null) throw lost;
 
   const parts = { tenant_id: view.tenant_id, recording_id: view.id, date: view.created_at.slice(0, 10) };

@@ -129,6 +129,8 @@ export function decideComposition(command: CompositionCommand, host: Composition
       const d = command.data;
       const c = held(host, d.composition_id, d.compositor_id);
       if (c.status !== 'running') return [];
+      // Deleted meanwhile: the render is pointless, and its files would outlive the recording.
+      if (host.status === 'deleted') throw new InvalidTransitionError('report progress on', host.status);
       return [recordingEvent('CompositionProgressed', { composition_id: d.composition_id, compositor_id: d.compositor_id, percent: d.percent, at: now })];
     }
     case 'CompleteComposition': {

@@ -166,6 +166,17 @@ describe('re-composition', () => {
     expect(() => run(deleted, request())).toThrow(InvalidTransitionError);
   });
 
+  it('running when the recording is deleted: progress and completion are refused, the failure is recorded', () => {
+    const rendering = chain(completed, request(), start(50, { composition_id: OTHER, request: undefined, compositor_id: 'c-5' }));
+    const deleted = [...rendering, recordingEvent('RecordingDeleted', { reason: null })];
+    const on = <C extends RecordingCommand>(command: C): C => ({ ...command, data: { ...command.data, composition_id: OTHER, compositor_id: 'c-5' } });
+    expect(() => run(deleted, on(progress(30, 'c-5', 55)))).toThrow('cannot report progress on a recording that is deleted');
+    expect(() => run(deleted, on(complete('c-5', OTHER)))).toThrow('cannot complete the composition of a recording that is deleted');
+    const gone = { ...failure, code: 'recording_deleted', blame: 'customer' as const };
+    const failed = run(deleted, { type: 'FailComposition', metadata: { now: at(60) }, data: { composition_id: OTHER, compositor_id: 'c-5', ...gone } });
+    expect(failed).toEqual([recordingEvent('CompositionFailed', { composition_id: OTHER, compositor_id: 'c-5', ...gone })]);
+  });
+
   it('an unknown composition cannot be started without a request', () => {
     expect(() => run(completed, start(60, { composition_id: OTHER, request: undefined }))).toThrow(CompositionNotFoundError);
   });

@@ -128,6 +128,9 @@ export const FailureSchema = z.object({
 });
 export type Failure = z.infer<typeof FailureSchema>;
 
+/** Failure code of a composition whose recording was deleted while it rendered; its uploads are then cleaned up. */
+export const RECORDING_DELETED = 'recording_deleted';
+
 export const ArtifactSchema = z.object({
   name: z.string(),
   kind: z.string(),

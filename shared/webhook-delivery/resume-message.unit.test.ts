@@ -4,6 +4,7 @@ import type { Delivery } from './model.ts';
 
 const NOW = '2026-12-07T12:00:00.000Z';
 const base: Delivery = {
+  target_key: 't#wh_1',
   event_id: 'evt_1',
   tenant_id: 't',
   target: 'wh_1',
