@@ -18,7 +18,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'capstan-runtime-'));
 let runtime: RuntimeProcess | undefined;
 
 afterAll(async () => {
-  await runtime?.stop('SIGKILL').catch(() => undefined);
+  // Ctrl-C, as a user stops it: the runtime stops its DynamoDB Local, s3rver and SQS children (a SIGKILL would orphan them).
+  await runtime?.stop('SIGINT').catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

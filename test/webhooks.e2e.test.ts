@@ -34,7 +34,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await runtime?.stop('SIGKILL').catch(() => undefined);
+  // Ctrl-C, as a user stops it: the runtime stops its DynamoDB Local, s3rver and SQS children (a SIGKILL would orphan them).
+  await runtime?.stop('SIGINT').catch(() => undefined);
   await receiver?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
