@@ -3,7 +3,7 @@
  * It boots its own DynamoDB Local, s3rver and local-aws-sqs, stops cleanly on Ctrl-C, and
  * a restart finds everything where it was.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -112,4 +112,49 @@ describe('local runtime (npm start)', () => {
     expect((await acme('GET', '/v1/recordings')).json).toEqual({ items: [], next_cursor: null });
     expect(await runtime.stop('SIGTERM')).toBe(0);
   });
+
+  it('killed outright (SIGKILL), it leaves no server behind, and the next start has everything', async () => {
+    runtime = await startRuntimeProcess({ CAPSTAN_DATA_DIR: dataDir, ...noRecorder });
+    const servers = descendantsOf(runtime.child.pid!);
+    // s3rver, local-aws-sqs, and DynamoDB Local's JVM under its shell.
+    expect(servers.map((p) => p.command)).toEqual(expect.arrayContaining([expect.stringContaining('aws-server.mjs s3'), expect.stringContaining('aws-server.mjs sqs'), expect.stringMatching(/^java .*DynamoDBLocal/)]));
+    expect(await runtime.stop('SIGKILL')).toBe(null); // no exit code: killed by the signal
+    await eventually(async () => servers.every((p) => !alive(p.pid)), 15_000);
+    // An orphaned JVM would still hold the data files; the restart opens them cleanly.
+    runtime = await startRuntimeProcess({ CAPSTAN_DATA_DIR: dataDir, ...noRecorder });
+    expect((await http(runtime.url, apiKey)('GET', `/v1/recordings/${ids[0]}`)).json).toMatchObject({ id: ids[0], status: 'failed' });
+  });
 });
+
+/** Every process below `pid` (from /proc), with its command line. */
+function descendantsOf(pid: number): { pid: number; command: string }[] {
+  const table = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return [{ pid: Number(name), ppid, command: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim() }];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+  const found: { pid: number; command: string }[] = [];
+  const walk = (parent: number) => {
+    for (const p of table.filter((t) => t.ppid === parent)) {
+      found.push({ pid: p.pid, command: p.command });
+      walk(p.pid);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

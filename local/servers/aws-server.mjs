@@ -1,4 +1,5 @@
 // Runs one AWS wire-protocol server in its own process and prints `{"ready":true,"port":N}`.
+// It exits when its stdin closes, so it never outlives the process that started it.
 // s3rver needs Node's legacy OpenSSL provider for truncated listings (see STACK-NOTES), so it
 // runs here under `--openssl-legacy-provider` instead of inside the runtime's process.
 //   node --openssl-legacy-provider aws-server.mjs s3 <port> <dir>
@@ -75,3 +76,7 @@ const stop = async () => {
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.on('disconnect', stop);
+// The parent holds our stdin open: it closes when the parent stops, or dies (even SIGKILL).
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();

@@ -1,4 +1,9 @@
-/** Start and stop the embedded servers as child processes; they die with their parent. */
+/**
+ * Start and stop the embedded servers as child processes; they die with their parent. Each
+ * child gets a stdin pipe that only the parent holds: when the parent stops, or is killed
+ * (even with SIGKILL, when it can run no code), the pipe closes and the child exits. A child
+ * that cannot watch its stdin (DynamoDB Local's JVM) runs under `boundToParent`.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -22,18 +27,30 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * `command args…` under a shell that ends it when the shell's stdin closes: the parent's pipe
+ * (see above). `cat` returns at end of input, then the command gets SIGTERM and is waited for.
+ */
+export function boundToParent(command: string, args: readonly string[]): [string, string[]] {
+  return ['/bin/sh', ['-c', '"$@" </dev/null & child=$!; cat >/dev/null; kill "$child" 2>/dev/null; wait "$child"', 'bound-to-parent', command, ...args]];
+}
+
+/**
+ * Stops a child within `graceMs`: closes its stdin pipe (a child bound to its parent exits on
+ * that), sends SIGTERM halfway if it is still running (at once without a pipe), SIGKILL at the end.
+ */
 export function stopChild(child: ChildProcess, name: string, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const escalate = [
+      setTimeout(() => child.kill('SIGTERM'), child.stdin ? graceMs / 2 : 0),
+      setTimeout(() => child.kill('SIGKILL'), graceMs),
+    ];
     child.once('exit', () => {
-      clearTimeout(timer);
+      for (const timer of escalate) clearTimeout(timer);
       resolve();
     });
-    if (!child.kill('SIGTERM')) {
-      clearTimeout(timer);
-      resolve();
-    }
+    child.stdin?.end();
     void name;
   });
 }
@@ -49,7 +66,7 @@ export async function spawnAnnouncing(
   timeoutMs = 30_000,
   onMessage?: (message: Record<string, unknown>) => void,
 ): Promise<RunningServer> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env } });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { freePort, stopChild, type RunningServer } from './child.ts';
+import { boundToParent, freePort, stopChild, type RunningServer } from './child.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -22,13 +22,13 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   const jar = dynamoDbLocalJar();
   const storage = options.inMemory || options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', resolve(options.dataDir)];
   if (options.dataDir !== undefined && !options.inMemory) mkdirSync(options.dataDir, { recursive: true });
-  const child = spawn(
-    'java',
-    // -disableTelemetry: offline and private by default. The cwd is a temp dir because the jar
-    // writes a metadata file there.
-    ['-Xms128m', '-Xmx512m', `-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
-    { stdio: ['ignore', 'ignore', 'pipe'], cwd: tmpdir() },
-  );
+  // -disableTelemetry: offline and private by default. The cwd is a temp dir because the jar
+  // writes a metadata file there. The JVM does not watch stdin, so a shell ends it when this
+  // process goes away (boundToParent): an orphaned JVM would keep the data files open.
+  const [command, args] = boundToParent('java', [
+    '-Xms128m', '-Xmx512m', `-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage,
+  ]);
+  const child = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe'], cwd: tmpdir() });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
