@@ -10,7 +10,7 @@ import type { Clock } from '../clock.ts';
 import type { EventFeed } from '../feed/port.ts';
 import { subscribes, type WebhookEndpoint } from '../webhook-endpoints/model.ts';
 import type { WebhookDispatcher } from './dispatcher.ts';
-import { recordingTarget, type Delivery } from './model.ts';
+import { recordingTarget, type Delivery, type DeliveryStatus } from './model.ts';
 import type { DeliveryStore } from './store.ts';
 import { opaqueCursor } from '../cursor.ts';
 
@@ -55,6 +55,14 @@ export interface DeliveryLogDeps {
   readonly clock: Clock;
 }
 
+/** A page of a delivery log: newest first, optionally only one status or event type. */
+export interface PageOptions {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+  readonly status?: DeliveryStatus | undefined;
+  readonly event_type?: string | undefined;
+}
+
 const deliveryCursor = opaqueCursor('b');
 function decodeCursor(cursor: string): string {
   const eventId = deliveryCursor.decode(cursor);
@@ -69,9 +77,9 @@ export function deliveryLog(deps: DeliveryLogDeps) {
     return endpoint;
   }
 
-  async function page(tenantId: string, target: string, options: { limit: number; cursor?: string }): Promise<{ items: Delivery[]; next_cursor: string | null }> {
+  async function page(tenantId: string, target: string, options: PageOptions): Promise<{ items: Delivery[]; next_cursor: string | null }> {
     const before = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const found = await deps.deliveries.list(tenantId, target, { limit: options.limit, before });
+    const found = await deps.deliveries.list(tenantId, target, { limit: options.limit, before, status: options.status, event_type: options.event_type });
     return { items: found.items, next_cursor: found.next === null ? null : deliveryCursor.encode(found.next) };
   }
 
@@ -82,13 +90,13 @@ export function deliveryLog(deps: DeliveryLogDeps) {
   }
 
   return {
-    async list(tenantId: string, webhookId: string, options: { limit: number; cursor?: string }): Promise<{ items: Delivery[]; next_cursor: string | null }> {
+    async list(tenantId: string, webhookId: string, options: PageOptions): Promise<{ items: Delivery[]; next_cursor: string | null }> {
       await deps.endpoint(tenantId, webhookId);
       return page(tenantId, webhookId, options);
     },
 
     /** Deliveries to a recording's own `webhook_url`. */
-    async listForRecording(tenantId: string, recordingId: string, options: { limit: number; cursor?: string }): Promise<{ items: Delivery[]; next_cursor: string | null }> {
+    async listForRecording(tenantId: string, recordingId: string, options: PageOptions): Promise<{ items: Delivery[]; next_cursor: string | null }> {
       await deps.recording(tenantId, recordingId);
       return page(tenantId, recordingTarget(recordingId), options);
     },

@@ -162,6 +162,26 @@ describe('webhook dispatcher', () => {
     });
     expect(statuses[poison.id]).toBe('dead');
     for (const h of healthy) expect(statuses[h.id]).toBe('delivered');
+
+    // The log filters by status and event type, paging through what matches.
+    const only = async (query: string) => (await api.get(`/v1/webhooks/${id}/deliveries?${query}`)).json as { items: { id: string; status: string }[]; next_cursor: string | null };
+    expect((await only('status=dead')).items.map((d) => d.id)).toEqual([poison.id]);
+    const seen: string[] = [];
+    let page = await only('status=delivered&limit=2');
+    for (;;) {
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      expect(page.items.every((d) => d.status === 'delivered')).toBe(true);
+      seen.push(...page.items.map((d) => d.id));
+      if (page.next_cursor === null) break;
+      page = await only(`status=delivered&limit=2&cursor=${page.next_cursor}`);
+    }
+    expect(seen.sort()).toEqual(healthy.map((h) => h.id).sort());
+    expect((await only('event_type=recording.resumed&limit=100')).items).toHaveLength(6);
+    expect((await only('event_type=recording.started')).items).toEqual([]);
+    const bad = await api.get(`/v1/webhooks/${id}/deliveries?status=lost`);
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].path).toBe('status');
+    expect((await api.get(`/v1/webhooks/${id}/deliveries?event_type=recording.nope`)).json.errors[0].path).toBe('event_type');
   });
 
   it('turns ten duplicate events into one delivery, and ten replays into one effect at the receiver', async () => {

@@ -33,6 +33,18 @@ export interface FinishRequest {
 /** Where a scan stopped (the store's own key). */
 export type ScanPosition = Record<string, unknown>;
 
+export interface ListOptions {
+  readonly limit: number;
+  readonly before?: string | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+  readonly status?: DeliveryStatus | undefined;
+  readonly event_type?: string | undefined;
+}
+
+/** Most items one filtered page examines before it answers with what it has (and a `next`). */
+const FILTERED_READ_BUDGET = 1000;
+
 export interface DeliveryPage {
   readonly items: Delivery[];
   /** The last event id of this page; pass back as `before` (newest first). */
@@ -63,8 +75,12 @@ export interface DeliveryStore {
   finish(key: DeliveryKey, request: FinishRequest): Promise<boolean>;
   /** A new round with a fresh retry budget (replay); null when there is no such delivery. */
   startRound(key: DeliveryKey, now: string): Promise<Delivery | null>;
-  /** The target's deliveries, newest first, optionally only those with event ids in [from, to]. */
-  list(tenantId: string, target: string, options: { limit: number; before?: string; from?: string; to?: string }): Promise<DeliveryPage>;
+  /**
+   * The target's deliveries, newest first, optionally only those with event ids in [from, to]
+   * and only those with the given status or event type. A filtered page may hold fewer than
+   * `limit` items (even none) and still have a `next`.
+   */
+  list(tenantId: string, target: string, options: ListOptions): Promise<DeliveryPage>;
   /**
    * Every pending delivery of every tenant, a page at a time (`next` of the last page).
    * A full table scan: for recovery at startup, not for request paths.
@@ -202,7 +218,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
   }
 
-  async list(tenantId: string, target: string, options: { limit: number; before?: string; from?: string; to?: string }): Promise<DeliveryPage> {
+  async list(tenantId: string, target: string, options: ListOptions): Promise<DeliveryPage> {
     const conditions = ['target_key = :k'];
     const values: Record<string, unknown> = { ':k': targetKey(tenantId, target) };
     if (options.from !== undefined && options.to !== undefined) {
@@ -215,19 +231,47 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       conditions.push('event_id <= :to');
       values[':to'] = options.to;
     }
-    const { Items, LastEvaluatedKey } = await this.docs.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        Limit: options.limit,
-        ExclusiveStartKey: options.before === undefined ? undefined : { target_key: targetKey(tenantId, target), event_id: options.before },
-        ConsistentRead: true,
-      }),
-    );
-    const items = (Items ?? []).map((item) => DeliverySchema.parse(item));
-    return { items, next: LastEvaluatedKey === undefined ? null : (items.at(-1)?.event_id ?? null) };
+    const filters: string[] = [];
+    const names: Record<string, string> = {};
+    if (options.status !== undefined) {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = options.status;
+    }
+    if (options.event_type !== undefined) {
+      filters.push('event_type = :type');
+      values[':type'] = options.event_type;
+    }
+    const filtered = filters.length > 0;
+    const items: Delivery[] = [];
+    let start: Record<string, unknown> | undefined = options.before === undefined ? undefined : { target_key: targetKey(tenantId, target), event_id: options.before };
+    let examined = 0;
+    // DynamoDB applies Limit before the filter: keep reading until the page is full, the target
+    // has no more, or the read budget is spent.
+    for (;;) {
+      const { Items, LastEvaluatedKey, ScannedCount } = await this.docs.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: conditions.join(' AND '),
+          ...(filtered ? { FilterExpression: filters.join(' AND ') } : {}),
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: filtered ? Math.max(options.limit - items.length, 25) : options.limit,
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      examined += ScannedCount ?? 0;
+      for (const item of Items ?? []) {
+        if (items.length === options.limit) return { items, next: items.at(-1)!.event_id };
+        items.push(DeliverySchema.parse(item));
+      }
+      if (LastEvaluatedKey === undefined) return { items, next: null };
+      if (items.length === options.limit) return { items, next: items.at(-1)!.event_id };
+      if (examined >= FILTERED_READ_BUDGET) return { items, next: LastEvaluatedKey['event_id'] as string };
+      start = LastEvaluatedKey;
+    }
   }
 
   async scanPending(next?: ScanPosition): Promise<{ items: Delivery[]; next: ScanPosition | null }> {

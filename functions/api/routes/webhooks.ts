@@ -8,8 +8,9 @@ import {
   WebhookResourceSchema,
 } from '../../../shared/webhook-endpoints/model.ts';
 import type { WebhookEndpointService } from '../../../shared/webhook-endpoints/service.ts';
-import { MAX_REPLAY_EVENTS, type DeliveryLog } from '../../../shared/webhook-delivery/delivery-log.ts';
-import { DeliveryResourceSchema, toDeliveryResource } from '../../../shared/webhook-delivery/model.ts';
+import { INTEGRATION_EVENT_TYPES } from '../../../shared/integration/event-types.ts';
+import { MAX_REPLAY_EVENTS, type DeliveryLog, type PageOptions } from '../../../shared/webhook-delivery/delivery-log.ts';
+import { DeliveryResourceSchema, DeliveryStatusSchema, toDeliveryResource } from '../../../shared/webhook-delivery/model.ts';
 import { json, jsonBody, parseWith, type ApiRequest } from '../http/request.ts';
 import type { Route } from '../http/router.ts';
 
@@ -96,6 +97,10 @@ export function webhookRoutes(service: WebhookEndpointService, maxBodyBytes: num
 const DeliveriesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(500).optional(),
+  /** Only deliveries in this state (e.g. `failed` or `dead`, to find what needs a replay). */
+  status: DeliveryStatusSchema.optional(),
+  /** Only deliveries of this event type. */
+  event_type: z.enum(INTEGRATION_EVENT_TYPES).optional(),
 });
 
 export const ReplayRangeRequestSchema = z
@@ -111,10 +116,7 @@ export const ReplayRangeRequestSchema = z
 const DeliveryPageSchema = z.object({ items: z.array(DeliveryResourceSchema), next_cursor: z.string().nullable() });
 
 /** Query → page options, and a page → the response. */
-const pageOptions = (req: ApiRequest) => {
-  const query = parseWith(DeliveriesQuerySchema, req.query, 'query');
-  return { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) };
-};
+const pageOptions = (req: ApiRequest): PageOptions => parseWith(DeliveriesQuerySchema, req.query, 'query');
 const pageResponse = (page: Awaited<ReturnType<DeliveryLog['list']>>) => json(200, { items: page.items.map(toDeliveryResource), next_cursor: page.next_cursor });
 
 const ReplayRangeResultSchema = z.object({ replayed: z.number().int(), skipped_delivered: z.number().int(), next_since: z.string().nullable() });
