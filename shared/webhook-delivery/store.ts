@@ -257,7 +257,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
           ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
           ScanIndexForward: false,
-          Limit: filtered ? Math.max(options.limit - items.length, 25) : options.limit,
+          Limit: filtered ? Math.max(4 * options.limit, 100) : options.limit,
           ExclusiveStartKey: start,
           ConsistentRead: true,
         }),
