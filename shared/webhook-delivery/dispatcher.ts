@@ -283,17 +283,17 @@ export function webhookDispatcher(deps: DispatcherDeps) {
      */
     async requeuePending(): Promise<number> {
       let count = 0;
-      let next: ScanPosition | null | undefined;
+      let next: ScanPosition | undefined;
       do {
-        const page = await deps.deliveries.scanPending(next ?? undefined);
+        const page = await deps.deliveries.scanPending(next);
         const now = deps.clock.now();
         for (const delivery of page.items) {
           const { message, delaySeconds } = resumeMessage(delivery, now);
           await deps.queue.schedule(message, delaySeconds);
           count++;
         }
-        next = page.next;
-      } while (next !== null);
+        next = page.next ?? undefined;
+      } while (next !== undefined);
       return count;
     },
 
