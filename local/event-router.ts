@@ -35,6 +35,19 @@ export class LocalEventRouter implements IntegrationBus {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Sends events again to one queue, for the routes to it that match (startup reconciliation:
+   * the message a stop took with the in-memory queue). No other queue or task sees them.
+   */
+  async resend(events: readonly IntegrationEvent[], queue: QueueKey): Promise<void> {
+    for (const event of events) {
+      const matched = routesFor(event.type, event.source_type, this.routes).filter((route) => route.queue === queue);
+      if (matched.length === 0) continue;
+      await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queues[queue].url, MessageBody: JSON.stringify(envelope(event, { id: randomUUID() })) }));
+      this.onSent?.(queue);
+    }
+  }
+
   async publish(events: readonly IntegrationEvent[]): Promise<void> {
     for (const event of events) {
       const matched = routesFor(event.type, event.source_type, this.routes);

@@ -26,6 +26,9 @@ export function startQueueConsumer(options: {
 }) {
   let stopped = false;
   const stats = { received: 0, succeeded: 0, failed: 0 };
+  /** Batches being handled now, and when a poll last found the queue empty (for `drain`). */
+  let handling = 0;
+  let lastEmptyAt = 0;
   const abort = new AbortController();
 
   const idleMaxMs = options.idleMaxMs ?? 250;
@@ -53,6 +56,7 @@ export function startQueueConsumer(options: {
         );
         const messages = page.Messages ?? [];
         if (messages.length === 0) {
+          lastEmptyAt = performance.now();
           idleMs = Math.min(idleMaxMs, Math.max(5, idleMs * 2));
           await idle(idleMs);
           continue;
@@ -71,12 +75,15 @@ export function startQueueConsumer(options: {
           awsRegion: 'us-east-1',
         }));
         let failedIds: Set<string>;
+        handling++;
         try {
           const response = await options.handler({ Records: records });
           failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         } catch (error) {
           options.logger.error('queue handler threw', { queue: options.queueArn, error });
           failedIds = new Set(records.map((r) => r.messageId));
+        } finally {
+          handling--;
         }
         const done = messages.filter((m) => !failedIds.has(m.MessageId ?? ''));
         stats.succeeded += done.length;
@@ -100,6 +107,22 @@ export function startQueueConsumer(options: {
     /** Poll now: the local router calls this right after it sends to the queue. */
     nudge(): void {
       for (const wake of [...sleepers]) wake();
+    },
+    /**
+     * Waits until the queue has nothing visible and no batch is being handled (a poll that
+     * started after this call found it empty), or `timeoutMs` passed. For a graceful stop:
+     * the local queue is in memory, so what is still in it would be lost. Messages hidden
+     * after a failure, or delayed, are not waited for. Resolves whether it drained.
+     */
+    async drain(timeoutMs: number): Promise<boolean> {
+      const since = performance.now();
+      const deadline = since + timeoutMs;
+      while (performance.now() < deadline) {
+        this.nudge();
+        if (handling === 0 && lastEmptyAt > since) return true;
+        await pause(20);
+      }
+      return false;
     },
     async stop(): Promise<void> {
       stopped = true;

@@ -28,6 +28,7 @@ import { LocalEventRouter } from './event-router.ts';
 import { invokeLocally } from './lambda-context.ts';
 import { serveHttpApi } from './http-adapter.ts';
 import { startQueueConsumer } from './queue-consumer.ts';
+import { reconcileLocalWork } from './reconcile.ts';
 import { startRecorderProcess, type RecorderProcess } from './recorder-process.ts';
 import { startDynamoDbLocal } from './servers/dynamodb-local.ts';
 import { startS3rver, startSqs } from './servers/s3-sqs.ts';
@@ -139,6 +140,22 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
     } catch (error) {
       logger.error('could not requeue pending webhook deliveries; replay them from the delivery log', { error });
     }
+    // So do recorder jobs and compositor triggers: put back what the tables say is owed.
+    try {
+      await reconcileLocalWork({
+        docs: adapters.docs,
+        recordingsTable: config.CAPSTAN_RECORDINGS_TABLE,
+        store: adapters.store,
+        recorderJobs: (events) => router.resend(events, 'recorderJobs'),
+        objectCreated: (event) => void tasks.dispatch('default', event),
+        bucket: config.CAPSTAN_BUCKET,
+        account: LOCAL_ACCOUNT,
+        region: config.AWS_REGION,
+        logger: logger.child({ component: 'reconcile' }),
+      });
+    } catch (error) {
+      logger.error('could not reconcile unfinished recordings from the last run', { error });
+    }
 
     const recorder = config.CAPSTAN_RECORDER_ENABLED
       ? await startRecorderProcess({
@@ -208,6 +225,9 @@ export async function startLocalRuntime(base: LocalConfig, logger: Logger): Prom
           // The recorder next: it finishes open recordings while the servers are still up.
           await recorder?.stop(30_000);
           await poller.stop();
+          // Local SQS is in memory: let the consumers finish what the queues still hold.
+          const drained = await Promise.all(consumers.map((c) => c.drain(5_000)));
+          if (drained.includes(false)) logger.warn('queues not drained before the stop; webhook retries are requeued at the next start', { drained });
           await Promise.all(consumers.map((c) => c.stop()));
           await Promise.all(servers.map((s) => s.stop()));
           logger.info('capstan local runtime stopped');
