@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { resumeMessage } from './dispatcher.ts';
-import type { Delivery } from './model.ts';
+import { deliveryFixture } from '../../test/support/deliveries.ts';
 
 const NOW = '2026-12-07T12:00:00.000Z';
-const base: Delivery = {
-  target_key: 't#wh_1',
-  event_id: 'evt_1',
-  tenant_id: 't',
-  target: 'wh_1',
-  url: 'https://example.com/hook',
-  event_type: 'recording.started',
-  recording_id: 'rec_1',
-  body: '{}',
-  status: 'pending',
-  attempt_count: 0,
-  round: 2,
-  in_flight_until: null,
-  next_attempt_at: null,
-  last_error: null,
-  attempts: [],
-  created_at: NOW,
-  updated_at: NOW,
-  expires_at: 0,
-};
+const base = deliveryFixture({ tenant_id: 't', target: 'wh_1', event_id: 'evt_1', round: 2 }, NOW);
 const key = { tenant_id: 't', target: 'wh_1', event_id: 'evt_1', round: 2 };
 
 describe('resumeMessage', () => {

@@ -6,7 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import { isolatedAdapters } from '../../test/support/aws.ts';
-import { targetKey, type Delivery, type DeliveryStatus } from './model.ts';
+import { deliveryFixture } from '../../test/support/deliveries.ts';
+import type { Delivery, DeliveryStatus } from './model.ts';
 import type { DeliveryStore } from './store.ts';
 
 let store: DeliveryStore;
@@ -14,26 +15,7 @@ const TENANT = 'tenant-store';
 const NOW = '2026-12-07T12:00:00.000Z';
 
 function delivery(eventId: string, target: string, status: DeliveryStatus, eventType = 'recording.started'): Delivery {
-  return {
-    target_key: targetKey(TENANT, target),
-    event_id: eventId,
-    tenant_id: TENANT,
-    target,
-    url: 'https://example.com/hook',
-    event_type: eventType,
-    recording_id: 'rec_1',
-    body: '{}',
-    status,
-    attempt_count: 1,
-    round: 1,
-    in_flight_until: null,
-    next_attempt_at: null,
-    last_error: null,
-    attempts: [],
-    created_at: NOW,
-    updated_at: NOW,
-    expires_at: 2_000_000_000,
-  };
+  return deliveryFixture({ tenant_id: TENANT, target, event_id: eventId, status, event_type: eventType, attempt_count: 1 }, NOW);
 }
 
 /** Event ids in creation order (ULIDs sort by time; the counter keeps them strictly increasing). */
