@@ -22,6 +22,7 @@ import { envelope } from '../../shared/integration/envelope.ts';
 import { toIntegrationEvent } from '../../shared/integration/integration-event.ts';
 import { recordingProjection } from '../../shared/projections/recording-projection.ts';
 import { foldRecording } from '../../shared/recording/view.ts';
+import { compositionId } from '../../shared/composition/model.ts';
 import { runCompositionJob, type CompositionJobDeps } from './job.ts';
 
 type Adapters = Awaited<ReturnType<typeof isolatedAdapters>>;
@@ -163,6 +164,28 @@ describe('re-composition', () => {
     expect(progress.every((p) => p % 10 === 0 && p > 0 && p < 100)).toBe(true);
     // The recording's own artifacts stay; the new files are listed beside them.
     expect(recording.artifacts.map((a) => a.name)).toContain('audio.m4a');
+  });
+});
+
+describe('a compositor that dies', () => {
+  it('leaves a composition that asking for it again hands to a new job once its lease lapsed', { timeout: 120_000 }, async () => {
+    const room = await capturedRoom({ outputs: ['audio.m4a'], layout: { preset: 'audio_only' } }, [{ peer_id: 'alice', tone_hz: 440, offset_ms: 0, duration_ms: 1000 }]);
+    const tenant = { tenantId: 'tenant-a' };
+    const spec = { layout: { preset: 'audio_only' as const }, outputs: ['audio.m4a' as const] };
+    const composition_id = compositionId(spec);
+    // A job took the initial composition with a 1 s lease and died (killed, out of memory…).
+    await adapters.service.system(room.id, 'tenant-a', (now) => ({ type: 'StartComposition', metadata: { now }, data: { composition_id, compositor_id: 'c-dead', lease_seconds: 1, request: spec } }));
+    // Within the lease, asking again is the same request; a second job is refused.
+    expect((await adapters.service.requestComposition(tenant, room.id, spec)).created).toBe(false);
+    expect((await runCompositionJob(deps('c-early'), { kind: 'request', recording_id: room.id, composition_id })).status).toBe('skipped');
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await adapters.service.requestComposition(tenant, room.id, spec);
+    expect(again).toMatchObject({ created: true, composition: { id: composition_id, status: 'requested', initial: true } });
+    const outcome = await runCompositionJob(deps('c-next'), { kind: 'request', recording_id: room.id, composition_id });
+    expect(outcome.status, JSON.stringify(outcome)).toBe('completed');
+    const recording = await adapters.service.get(tenant, room.id);
+    expect(recording.status).toBe('completed');
+    expect(recording.compositions[0]).toMatchObject({ status: 'completed', attempts: 2, compositor_id: 'c-next' });
   });
 });
 

@@ -78,6 +78,8 @@ function held(host: CompositionHost, id: string, compositorId: string): Composit
   const c = host.compositions[id];
   if (c === undefined) throw new CompositionNotFoundError(id);
   if (c.status === 'running' && c.compositor_id !== compositorId) throw new CompositionBusyError(id, c.compositor_id ?? 'another compositor');
+  // Asked for again after its holder went silent: the old holder has lost it, whatever it does now.
+  if (c.status === 'requested') throw new CompositionBusyError(id, 'the next compositor (it was requested again)');
   return c;
 }
 
@@ -89,7 +91,10 @@ export function decideComposition(command: CompositionCommand, host: Composition
       if (host.status === 'deleted') throw new InvalidTransitionError('compose', host.status);
       if (host.manifest === null) throw new InvalidTransitionError('compose', host.status, 'the recording has no manifest yet');
       const existing = host.compositions[d.composition_id];
-      if (existing !== undefined && existing.status !== 'failed') return [];
+      // Asking again retries a failed composition, and one whose compositor went silent (its
+      // job died: the lease lapsed); otherwise it is the same request again.
+      const stalled = existing?.status === 'running' && leaseExpired(existing, now);
+      if (existing !== undefined && existing.status !== 'failed' && !stalled) return [];
       return [
         recordingEvent('CompositionRequested', {
           composition_id: d.composition_id,

@@ -137,6 +137,25 @@ describe('one job per recording and layout', () => {
     expect(() => run(after, complete('c-1'))).toThrow(CompositionBusyError);
   });
 
+  it('asking again for a composition whose compositor went silent requests it anew; the silent one has lost it', () => {
+    const again = (now: number): RecordingCommand => ({ type: 'RequestComposition', metadata: { now: at(now) }, data: { composition_id: CMP, ...SPEC, initial: true } });
+    // Within the lease it is the same request again.
+    expect(run(running, again(60))).toEqual([]);
+    // Past it (its job died), the request starts over: a new job will take it.
+    const requested = run(running, again(80));
+    expect(requested).toEqual([recordingEvent('CompositionRequested', { composition_id: CMP, ...SPEC, initial: true, trigger: 'api' })]);
+    const after = [...running, ...requested];
+    expect((fold(after) as ExistingRecording).compositions[CMP]).toMatchObject({ status: 'requested', compositor_id: null, attempts: 1 });
+    // A zombie holder can neither report, complete nor fail it any more.
+    expect(() => run(after, progress(50, 'c-1', 81))).toThrow(CompositionBusyError);
+    expect(() => run(after, complete('c-1'))).toThrow(CompositionBusyError);
+    expect(() => run(after, fail('c-1'))).toThrow(CompositionBusyError);
+    // The next job starts it as attempt 2, and completing it completes the recording.
+    const done = chain(after, start(90, { compositor_id: 'c-3', request: undefined }), complete('c-3'));
+    expect(done.slice(after.length).map((e) => e.type)).toEqual(['CompositionStarted', 'CompositionCompleted', 'RecordingCompleted']);
+    expect((fold(done) as ExistingRecording).compositions[CMP]).toMatchObject({ status: 'completed', attempts: 2 });
+  });
+
   it('a finished composition is never rendered twice', () => {
     const done = chain(running, complete());
     expect(run(done, start(50, { compositor_id: 'c-9' }))).toEqual([]);

@@ -57,7 +57,7 @@ export function compositionRoutes(deps: CompositionRouteDeps): Route[] {
         requestBody: CompositionRequestSchema,
         responses: {
           201: { description: 'Requested; a compositor job starts', schema: CompositionResourceSchema },
-          200: { description: 'The same layout and outputs were already requested: that composition', schema: CompositionResourceSchema },
+          200: { description: 'The same layout and outputs were already requested (and are not failed or stalled): that composition', schema: CompositionResourceSchema },
           ...ERRORS,
           409: { description: 'The recording has no manifest yet, or was deleted' },
         },
