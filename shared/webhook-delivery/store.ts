@@ -36,8 +36,6 @@ export type ScanPosition = Record<string, unknown>;
 export interface ListOptions {
   readonly limit: number;
   readonly before?: string | undefined;
-  readonly from?: string | undefined;
-  readonly to?: string | undefined;
   readonly status?: DeliveryStatus | undefined;
   readonly event_type?: string | undefined;
 }
@@ -76,8 +74,8 @@ export interface DeliveryStore {
   /** A new round with a fresh retry budget (replay); null when there is no such delivery. */
   startRound(key: DeliveryKey, now: string): Promise<Delivery | null>;
   /**
-   * The target's deliveries, newest first, optionally only those with event ids in [from, to]
-   * and only those with the given status or event type. A filtered page may hold fewer than
+   * The target's deliveries, newest first, optionally only those with the given status or
+   * event type. A filtered page may hold fewer than
    * `limit` items (even none) and still have a `next`.
    */
   list(tenantId: string, target: string, options: ListOptions): Promise<DeliveryPage>;
@@ -219,18 +217,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
   }
 
   async list(tenantId: string, target: string, options: ListOptions): Promise<DeliveryPage> {
-    const conditions = ['target_key = :k'];
     const values: Record<string, unknown> = { ':k': targetKey(tenantId, target) };
-    if (options.from !== undefined && options.to !== undefined) {
-      conditions.push('event_id BETWEEN :from AND :to');
-      Object.assign(values, { ':from': options.from, ':to': options.to });
-    } else if (options.from !== undefined) {
-      conditions.push('event_id >= :from');
-      values[':from'] = options.from;
-    } else if (options.to !== undefined) {
-      conditions.push('event_id <= :to');
-      values[':to'] = options.to;
-    }
     const filters: string[] = [];
     const names: Record<string, string> = {};
     if (options.status !== undefined) {
@@ -252,7 +239,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       const { Items, LastEvaluatedKey, ScannedCount } = await this.docs.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: conditions.join(' AND '),
+          KeyConditionExpression: 'target_key = :k',
           ...(filtered ? { FilterExpression: filters.join(' AND ') } : {}),
           ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
